@@ -1,0 +1,341 @@
+/**
+ * The one definition of every crawl option: type, default, limits and help text.
+ * The CLI (yargs), the config file and the library API are all built from OPTION_SPECS,
+ * and resolveOptions() is the only place options are defaulted and validated.
+ */
+import os from 'node:os';
+import { BadInputError } from './errors.js';
+import { parseDuration, parseSize, formatDuration } from './units.js';
+
+export type OptionType = 'string' | 'number' | 'boolean' | 'duration' | 'size' | 'list' | 'choice';
+
+/** Describes one option once; everything else (yargs, config, README) is derived from it. */
+export interface OptionSpec {
+  key: keyof CrawlOptions;
+  type: OptionType;
+  /** Default in user units (e.g. '1d' for durations). `undefined`: unset. */
+  default: unknown;
+  describe: string;
+  group: 'Input and output' | 'Scope and limits' | 'Politeness' | 'Fetching' | 'Parsing' | 'Scheduling' | 'Display';
+  choices?: readonly string[];
+  min?: number;
+  max?: number;
+  alias?: string;
+  /** Text shown instead of the default value (e.g. "cores - 1"). */
+  defaultText?: string;
+}
+
+/** Options as a user gives them (CLI, config file or library). Durations and sizes may be strings. */
+export interface CrawlOptions {
+  /** Seed file path, or '-' for stdin (CLI and config only; the library takes `seeds`). */
+  urls?: string;
+  /** Seed URLs (library API). */
+  seeds?: string[];
+  /** SQLite database file. @default 'data/crawl.db' */
+  db: string;
+  /** Which links to follow: the seed's host, its registrable domain, or any. @default 'host' */
+  scope: 'host' | 'domain' | 'any';
+  /** Only follow URLs matching one of these regular expressions. @default [] */
+  include: string[];
+  /** Never follow URLs matching one of these regular expressions. @default [] */
+  exclude: string[];
+  /** Stop after this many fetched pages in a run (0: no limit). @default 0 */
+  maxPages: number;
+  /** Maximum link depth from a seed (seeds are depth 0). @default 16 */
+  maxDepth: number;
+  /** Maximum fetched pages per host in a run (0: no limit). @default 0 */
+  maxPagesPerHost: number;
+  /** URLs longer than this are not followed. @default 2048 */
+  maxUrlLength: number;
+  /** A path in which one segment occurs more than this many times is a trap. @default 2 */
+  maxRepeatedSegments: number;
+  /** Query parameters removed during normalization ('*' suffix: prefix match). */
+  stripParams: string[];
+  /** Global limit of fetches in flight. @default 16 */
+  concurrency: number;
+  /** Fetches in flight per host. @default 2 */
+  perHost: number;
+  /** Minimum delay between request starts to one host. @default '100ms' */
+  delay: number | string;
+  /** Upper bound on a robots.txt Crawl-delay and on Retry-After waits. @default '30s' */
+  maxCrawlDelay: number | string;
+  /** User-Agent header; its first token is the robots.txt product token. */
+  userAgent: string;
+  /** Do not fetch or obey robots.txt. @default false */
+  ignoreRobots: boolean;
+  /** Seed from sitemaps named in robots.txt and /sitemap.xml. @default false */
+  sitemaps: boolean;
+  /** Allow fetching loopback, private and link-local addresses (seed hosts always may). @default false */
+  allowPrivate: boolean;
+  connectTimeout: number | string;
+  headersTimeout: number | string;
+  bodyTimeout: number | string;
+  totalTimeout: number | string;
+  /** Cap on decompressed body bytes. @default '5MiB' */
+  maxBytes: number | string;
+  maxRedirects: number;
+  retries: number;
+  retryDelay: number | string;
+  /** Parse worker threads. @default cores - 1 (at least 1) */
+  workers: number;
+  parseTimeout: number | string;
+  workerMemory: number;
+  /** Module run in the parse workers for custom extraction. */
+  extract?: string;
+  recrawlAfter: number | string;
+  adaptiveRecrawl: boolean;
+  maxTime: number | string;
+  failOnErrorRate?: number;
+  logFormat: 'plain' | 'json';
+  progress: boolean;
+  quiet: boolean;
+  verbose: boolean;
+}
+
+const CORES = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+
+/** Default User-Agent: names the crawler and asks the user to add a contact. */
+export const DEFAULT_USER_AGENT = 'crawl/0.1 (+https://example.invalid/set-your-contact-with--user-agent)';
+
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  { key: 'urls', type: 'string', default: undefined, group: 'Input and output', alias: 'u', describe: 'Seed file: one URL per line, # comments; "-" reads stdin' },
+  { key: 'db', type: 'string', default: 'data/crawl.db', group: 'Input and output', describe: 'SQLite database to write (created if missing; a second run resumes or refreshes it)' },
+  { key: 'extract', type: 'string', default: undefined, group: 'Parsing', describe: 'Module whose default export (cheerio root, url) => JSON runs in the parse workers; result stored in pages.extract' },
+  { key: 'scope', type: 'choice', choices: ['host', 'domain', 'any'], default: 'host', group: 'Scope and limits', describe: "Follow links on the seed's host, its registrable domain, or anywhere" },
+  { key: 'include', type: 'list', default: [], group: 'Scope and limits', describe: 'Only follow URLs matching one of these regular expressions (repeatable)' },
+  { key: 'exclude', type: 'list', default: [], group: 'Scope and limits', describe: 'Never follow URLs matching one of these regular expressions (repeatable)' },
+  { key: 'maxPages', type: 'number', default: 0, min: 0, group: 'Scope and limits', describe: 'Stop after fetching this many pages in a run (0: no limit)' },
+  { key: 'maxDepth', type: 'number', default: 16, min: 0, group: 'Scope and limits', describe: 'Maximum link depth from a seed (seeds are depth 0)' },
+  { key: 'maxPagesPerHost', type: 'number', default: 0, min: 0, group: 'Scope and limits', describe: 'Maximum pages fetched per host in a run (0: no limit)' },
+  { key: 'maxUrlLength', type: 'number', default: 2048, min: 16, group: 'Scope and limits', describe: 'Longer URLs are not followed (trap defence)' },
+  { key: 'maxRepeatedSegments', type: 'number', default: 2, min: 1, group: 'Scope and limits', describe: 'Paths where one segment occurs more often are not followed, e.g. /a/b/a/b/a/b (trap defence)' },
+  { key: 'stripParams', type: 'list', default: ['jsessionid', 'phpsessid', 'sid', 'sessionid', 'utm_*', 'fbclid', 'gclid'], group: 'Scope and limits', describe: 'Query parameters removed from URLs; a trailing * matches a prefix (pass "" to strip none)' },
+  { key: 'concurrency', type: 'number', default: 16, min: 1, max: 1024, alias: 'c', group: 'Politeness', describe: 'Fetches in flight at once, all hosts together' },
+  { key: 'perHost', type: 'number', default: 2, min: 1, max: 256, group: 'Politeness', describe: 'Fetches in flight at once to one host' },
+  { key: 'delay', type: 'duration', default: '100ms', group: 'Politeness', describe: 'Minimum time between request starts to one host (robots.txt Crawl-delay raises it)' },
+  { key: 'maxCrawlDelay', type: 'duration', default: '30s', group: 'Politeness', describe: 'Cap on a robots.txt Crawl-delay and on a Retry-After wait' },
+  { key: 'userAgent', type: 'string', default: DEFAULT_USER_AGENT, group: 'Politeness', describe: 'User-Agent header; put your contact URL or e-mail in it. Its first token is the robots.txt product token' },
+  { key: 'ignoreRobots', type: 'boolean', default: false, group: 'Politeness', describe: 'Do not fetch or obey robots.txt (off by default: robots.txt is obeyed)' },
+  { key: 'sitemaps', type: 'boolean', default: false, group: 'Politeness', describe: 'Also seed from Sitemap: lines in robots.txt and /sitemap.xml' },
+  { key: 'allowPrivate', type: 'boolean', default: false, group: 'Fetching', describe: 'Let discovered links reach loopback, private and link-local addresses (seed hosts always may)' },
+  { key: 'connectTimeout', type: 'duration', default: '10s', group: 'Fetching', describe: 'Time to establish a connection' },
+  { key: 'headersTimeout', type: 'duration', default: '15s', group: 'Fetching', describe: 'Time from request to response headers' },
+  { key: 'bodyTimeout', type: 'duration', default: '15s', group: 'Fetching', describe: 'Longest silence while reading the body' },
+  { key: 'totalTimeout', type: 'duration', default: '60s', group: 'Fetching', describe: 'Total time for one fetch attempt, body included (stops trickling servers)' },
+  { key: 'maxBytes', type: 'size', default: '5MiB', group: 'Fetching', describe: 'Cap on the decompressed body; larger bodies are recorded as BODY_TOO_LARGE' },
+  { key: 'maxRedirects', type: 'number', default: 5, min: 0, max: 50, group: 'Fetching', describe: 'Redirect hops followed from one URL' },
+  { key: 'retries', type: 'number', default: 2, min: 0, max: 20, group: 'Fetching', describe: 'Retries after network errors, 408, 429 and 5xx (attempts = retries + 1)' },
+  { key: 'retryDelay', type: 'duration', default: '1s', group: 'Fetching', describe: 'Base of the exponential retry backoff (doubled each attempt, with jitter)' },
+  { key: 'workers', type: 'number', default: Math.max(1, CORES - 1), defaultText: 'cores - 1, at least 1', min: 1, max: 64, group: 'Parsing', describe: 'Parse worker threads' },
+  { key: 'parseTimeout', type: 'duration', default: '10s', group: 'Parsing', describe: 'A page that takes longer to parse is recorded as PARSE_TIMEOUT' },
+  { key: 'workerMemory', type: 'number', default: 256, min: 32, group: 'Parsing', describe: 'Heap limit of each parse worker in MB (a page that blows it is PARSE_FAILED)' },
+  { key: 'recrawlAfter', type: 'duration', default: '1d', group: 'Scheduling', describe: 'On a new run, refetch pages whose last successful fetch is older than this' },
+  { key: 'adaptiveRecrawl', type: 'boolean', default: false, group: 'Scheduling', describe: 'Adapt each page\'s refetch interval to how often it changes (halve on change, x1.5 when unchanged, between 1h and 30d)' },
+  { key: 'maxTime', type: 'duration', default: '0', group: 'Scheduling', describe: 'Stop gracefully after this long, leaving a resumable run (0: no limit)' },
+  { key: 'failOnErrorRate', type: 'number', default: undefined, min: 0, max: 1, group: 'Scheduling', describe: 'Exit 3 when more than this share (0..1) of fetched URLs failed' },
+  { key: 'logFormat', type: 'choice', choices: ['plain', 'json'], default: 'plain', group: 'Display', describe: 'Log lines on stderr: plain text or one JSON object per line' },
+  { key: 'progress', type: 'boolean', default: true, group: 'Display', describe: 'Live progress bar on a terminal (never when stderr is not a TTY)' },
+  { key: 'quiet', type: 'boolean', default: false, alias: 'q', group: 'Display', describe: 'Print errors only' },
+  { key: 'verbose', type: 'boolean', default: false, alias: 'v', group: 'Display', describe: 'Print one line per URL' },
+];
+
+/** Options after defaults and validation, with durations in ms and sizes in bytes. */
+export interface ResolvedOptions {
+  seeds: string[];
+  urls?: string;
+  db: string;
+  scope: 'host' | 'domain' | 'any';
+  include: RegExp[];
+  exclude: RegExp[];
+  maxPages: number;
+  maxDepth: number;
+  maxPagesPerHost: number;
+  maxUrlLength: number;
+  maxRepeatedSegments: number;
+  stripParams: string[];
+  concurrency: number;
+  perHost: number;
+  delayMs: number;
+  maxCrawlDelayMs: number;
+  userAgent: string;
+  ignoreRobots: boolean;
+  sitemaps: boolean;
+  allowPrivate: boolean;
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  totalTimeoutMs: number;
+  maxBytes: number;
+  maxRedirects: number;
+  retries: number;
+  retryDelayMs: number;
+  workers: number;
+  parseTimeoutMs: number;
+  workerMemory: number;
+  extract?: string;
+  recrawlAfterMs: number;
+  adaptiveRecrawl: boolean;
+  maxTimeMs: number;
+  failOnErrorRate?: number;
+  logFormat: 'plain' | 'json';
+  progress: boolean;
+  quiet: boolean;
+  verbose: boolean;
+}
+
+/** camelCase key to its kebab-case flag (maxPages -> max-pages). */
+export function flagName(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
+
+const SPEC_BY_KEY = new Map(OPTION_SPECS.map((s) => [s.key as string, s]));
+
+/**
+ * Applies defaults and validates every field; the only place this happens.
+ * `source` names where the values came from ("--flag" style for the CLI, a file name for a config),
+ * so every message says where to fix it.
+ */
+export function resolveOptions(input: Partial<CrawlOptions> & Record<string, unknown>, source = 'options'): ResolvedOptions {
+  // Phase 1: unknown keys are errors with a suggestion.
+  for (const key of Object.keys(input)) {
+    if (input[key] === undefined) continue;
+    if (key === 'seeds' || key === 'config') continue;
+    if (!SPEC_BY_KEY.has(key)) {
+      throw new BadInputError(`${source}: unknown option "${key}"${suggestKey(key)}`);
+    }
+  }
+  // Phase 2: defaults and per-field validation.
+  const v: Record<string, unknown> = {};
+  for (const spec of OPTION_SPECS) {
+    const raw = input[spec.key] !== undefined ? input[spec.key] : spec.default;
+    v[spec.key] = checkValue(spec, raw, source);
+  }
+  const seeds = input.seeds ?? [];
+  if (!Array.isArray(seeds) || seeds.some((s) => typeof s !== 'string')) {
+    throw new BadInputError(`${source}: "seeds" must be an array of URL strings`);
+  }
+  // Phase 3: cross-field rules.
+  if ((v.quiet as boolean) && (v.verbose as boolean)) {
+    throw new BadInputError(`${source}: --quiet and --verbose conflict; choose one`);
+  }
+  if ((v.perHost as number) > (v.concurrency as number)) {
+    v.perHost = v.concurrency; // a per-host limit above the global one has no meaning
+  }
+  return {
+    seeds,
+    urls: v.urls as string | undefined,
+    db: v.db as string,
+    scope: v.scope as ResolvedOptions['scope'],
+    include: compilePatterns(v.include as string[], 'include', source),
+    exclude: compilePatterns(v.exclude as string[], 'exclude', source),
+    maxPages: v.maxPages as number,
+    maxDepth: v.maxDepth as number,
+    maxPagesPerHost: v.maxPagesPerHost as number,
+    maxUrlLength: v.maxUrlLength as number,
+    maxRepeatedSegments: v.maxRepeatedSegments as number,
+    stripParams: (v.stripParams as string[]).filter((p) => p !== '').map((p) => p.toLowerCase()),
+    concurrency: v.concurrency as number,
+    perHost: v.perHost as number,
+    delayMs: v.delay as number,
+    maxCrawlDelayMs: v.maxCrawlDelay as number,
+    userAgent: v.userAgent as string,
+    ignoreRobots: v.ignoreRobots as boolean,
+    sitemaps: v.sitemaps as boolean,
+    allowPrivate: v.allowPrivate as boolean,
+    connectTimeoutMs: v.connectTimeout as number,
+    headersTimeoutMs: v.headersTimeout as number,
+    bodyTimeoutMs: v.bodyTimeout as number,
+    totalTimeoutMs: v.totalTimeout as number,
+    maxBytes: v.maxBytes as number,
+    maxRedirects: v.maxRedirects as number,
+    retries: v.retries as number,
+    retryDelayMs: v.retryDelay as number,
+    workers: v.workers as number,
+    parseTimeoutMs: v.parseTimeout as number,
+    workerMemory: v.workerMemory as number,
+    extract: v.extract as string | undefined,
+    recrawlAfterMs: v.recrawlAfter as number,
+    adaptiveRecrawl: v.adaptiveRecrawl as boolean,
+    maxTimeMs: v.maxTime as number,
+    failOnErrorRate: v.failOnErrorRate as number | undefined,
+    logFormat: v.logFormat as ResolvedOptions['logFormat'],
+    progress: v.progress as boolean,
+    quiet: v.quiet as boolean,
+    verbose: v.verbose as boolean,
+  };
+}
+
+function checkValue(spec: OptionSpec, raw: unknown, source: string): unknown {
+  const name = source === 'command line' ? `--${flagName(spec.key)}` : `"${spec.key}"`;
+  const where = `${source}: ${name}`;
+  if (raw === undefined) return undefined;
+  switch (spec.type) {
+    case 'string':
+      if (typeof raw !== 'string' || raw === '') throw new BadInputError(`${where} must be a non-empty string`);
+      return raw;
+    case 'boolean':
+      if (typeof raw !== 'boolean') throw new BadInputError(`${where} must be true or false, got ${JSON.stringify(raw)}`);
+      return raw;
+    case 'choice':
+      if (typeof raw !== 'string' || !spec.choices!.includes(raw)) {
+        throw new BadInputError(`${where} must be one of ${spec.choices!.join(', ')}; got ${JSON.stringify(raw)}`);
+      }
+      return raw;
+    case 'list': {
+      const list = Array.isArray(raw) ? raw : [raw];
+      if (list.some((x) => typeof x !== 'string')) throw new BadInputError(`${where} must be a list of strings`);
+      return list.flatMap((x: string) => x.split(',')).map((x) => x.trim());
+    }
+    case 'number': {
+      const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+      if (typeof n !== 'number' || !Number.isFinite(n)) throw new BadInputError(`${where} must be a number, got ${JSON.stringify(raw)}`);
+      const integer = spec.key !== 'failOnErrorRate';
+      if (integer && !Number.isInteger(n)) throw new BadInputError(`${where} must be a whole number, got ${n}`);
+      if (spec.min !== undefined && n < spec.min) throw new BadInputError(`${where} must be at least ${spec.min}, got ${n}`);
+      if (spec.max !== undefined && n > spec.max) throw new BadInputError(`${where} must be at most ${spec.max}, got ${n}`);
+      return n;
+    }
+    case 'duration':
+      try { return parseDuration(raw); } catch (err) { throw new BadInputError(`${where}: ${(err as Error).message}`); }
+    case 'size':
+      try { return parseSize(raw); } catch (err) { throw new BadInputError(`${where}: ${(err as Error).message}`); }
+  }
+}
+
+function compilePatterns(list: string[], key: string, source: string): RegExp[] {
+  return list.filter((p) => p !== '').map((p) => {
+    try { return new RegExp(p); } catch (err) {
+      throw new BadInputError(`${source}: --${key} pattern ${JSON.stringify(p)} is not a valid regular expression (${(err as Error).message})`);
+    }
+  });
+}
+
+/** ` (did you mean "maxPages"?)` when a known key is close to `key`, else ''. */
+export function suggestKey(key: string, asFlag = false): string {
+  const best = closest(key, OPTION_SPECS.map((s) => (asFlag ? flagName(s.key) : s.key)));
+  return best ? ` (did you mean ${asFlag ? '--' + best : JSON.stringify(best)}?)` : '';
+}
+
+/** The closest candidate within an edit distance of a third of the word, or undefined. */
+export function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = levenshtein(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) { bestD = d; best = c; }
+  }
+  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+import { distance as levenshtein } from 'fastest-levenshtein';
+
+/** A default shown in help: durations and sizes as given, `defaultText` where set. */
+export function defaultLabel(spec: OptionSpec): string {
+  if (spec.defaultText) return spec.defaultText;
+  if (spec.default === undefined) return 'none';
+  if (spec.type === 'duration' && spec.default === '0') return '0 (no limit)';
+  if (Array.isArray(spec.default)) return spec.default.length ? spec.default.join(',') : 'none';
+  return String(spec.default);
+}
+
+export { formatDuration };

@@ -1,0 +1,66 @@
+/**
+ * The parse worker's message protocol. Errors cross the thread boundary as data
+ * (an Error subclass loses its `code` when structured-cloned). This file imports nothing
+ * from the fetcher or the store.
+ */
+
+/** Fixed per-pool settings, passed as Piscina `workerData`. */
+export interface ParseWorkerData {
+  /** Query parameters stripped during link normalization (see src/url/normalize.ts). */
+  stripParams: string[];
+  /** Absolute file URL of a custom extractor module, or null. */
+  extract: string | null;
+}
+
+/** One page to parse. `body` is transferred, not copied. */
+export interface ParseTask {
+  /** The URL the body was fetched from (base for relative links unless <base href> says otherwise). */
+  url: string;
+  body: Uint8Array;
+  /** charset parameter of the Content-Type header, if any (second in the sniffing order after a BOM). */
+  charset: string | null;
+}
+
+export interface ParsedLink {
+  /** Normalized absolute http(s) URL. */
+  url: string;
+  /** Anchor text, whitespace collapsed, at most 300 characters. */
+  text: string;
+  /** rel attribute, lower-cased, or null. */
+  rel: string | null;
+}
+
+export interface ParseOk {
+  ok: true;
+  /** Encoding the body was decoded with (e.g. "utf-8", "windows-1252", "shift_jis"). */
+  encoding: string;
+  title: string | null;
+  description: string | null;
+  /** Canonical link, normalized absolute URL, or null. */
+  canonical: string | null;
+  /** <html lang>, or null. */
+  lang: string | null;
+  /** Text of the first <h1>, or null. */
+  h1: string | null;
+  /** content of <meta name="robots">, lower-cased, or null. */
+  metaRobots: string | null;
+  /** Outgoing links, deduplicated by URL (first anchor kept), in document order. */
+  links: ParsedLink[];
+  /** Visible text of the body: scripts, styles, templates, noscript removed, whitespace collapsed. */
+  text: string;
+  wordCount: number;
+  /** sha256 hex of title + "\n" + visible text: equal hashes mean the same content to a reader. */
+  contentHash: string;
+  /** Result of the custom extractor (JSON-serializable), absent without --extract. */
+  extract?: unknown;
+  /** Set when the custom extractor threw; the rest of the result is still valid. */
+  extractError?: string;
+}
+
+export interface ParseFailure {
+  ok: false;
+  code: 'PARSE_FAILED' | 'NOT_HTML';
+  message: string;
+}
+
+export type ParseResult = ParseOk | ParseFailure;
