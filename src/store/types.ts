@@ -45,6 +45,8 @@ export interface RunRow {
   endedAt: string | null;
   status: RunStatus;
   stopReason: StopReason | null;
+  /** JSON of the resolved options the run started with (seeds included). */
+  options: string;
   counters: RunCounters;
 }
 
@@ -184,6 +186,9 @@ export interface Store {
   pending(): number;
   /** Writes buffered outcomes in one transaction. */
   flush(): Promise<FlushResult>;
+
+  /** This run's outcomes by status class ("2xx".."5xx", "none") and failures by error code. */
+  summarize(runId: number): Promise<{ byStatusClass: Record<string, number>; errorsByCode: Record<string, number> }>;
 
   getRobots(origin: string): Promise<RobotsRecord | undefined>;
   putRobots(rec: RobotsRecord): Promise<void>;

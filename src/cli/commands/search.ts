@@ -1,0 +1,85 @@
+/**
+ * `crawl search "terms"`: full-text search over page titles and text (FTS5 table pages_fts),
+ * best matches first by bm25 with the title weighted 5x the body text.
+ */
+import type Database from 'better-sqlite3';
+import type { Argv, CommandModule } from 'yargs';
+import { BadInputError } from '../../errors.js';
+import { addOutputOptions, writeRows, type OutputArgs, type OutputStream } from '../output.js';
+import { withReadOnly } from '../readonly-db.js';
+
+/** Arguments of `crawl search`. */
+export interface SearchArgs extends OutputArgs {
+  /** An FTS5 query: words, "phrases", prefix*, AND/OR/NOT, NEAR(a b, 5), title:word. */
+  terms: string;
+  /** Most results shown. @default 20 */
+  limit: number;
+}
+
+/** One search hit. `snippet` marks matched words with [ and ]. */
+export interface SearchHit {
+  url: string;
+  title: string | null;
+  snippet: string;
+  /** bm25 score: lower is better (FTS5 convention). */
+  rank: number;
+}
+
+/** The FTS5 query syntax, quoted in the error for a bad query. */
+export const FTS_SYNTAX_HELP =
+  'FTS5 syntax: words match all of them (crawler polite); "exact phrase"; prefix*; a OR b; a NOT b; ' +
+  'a AND (b OR c); NEAR(a b, 10); title:word searches titles only. Quote words holding punctuation: "e-mail"';
+
+/** Column weights for bm25(pages_fts, title, text). */
+const TITLE_WEIGHT = 5.0;
+const TEXT_WEIGHT = 1.0;
+
+/** Runs the search and returns the hits (small: at most `limit` rows). */
+export function searchPages(db: Database.Database, terms: string, limit = 20): SearchHit[] {
+  if (terms.trim() === '') throw new BadInputError(`search terms are empty. ${FTS_SYNTAX_HELP}`);
+  if (!Number.isInteger(limit) || limit < 1) throw new BadInputError(`--limit ${limit}: give a whole number of at least 1`);
+  // snippet column -1: FTS5 picks the column (title or text) with the best match.
+  const stmt = db.prepare(
+    `SELECT p.url AS url, p.title AS title,
+            snippet(pages_fts, -1, '[', ']', '…', 16) AS snippet,
+            bm25(pages_fts, ${TITLE_WEIGHT}, ${TEXT_WEIGHT}) AS rank
+     FROM pages_fts JOIN pages p ON p.url_id = pages_fts.rowid
+     WHERE pages_fts MATCH ?
+     ORDER BY rank, p.url
+     LIMIT ?`,
+  );
+  try {
+    return stmt.all(terms, limit) as SearchHit[];
+  } catch (err) {
+    const msg = (err as Error).message;
+    // fts5 reports syntax errors as "fts5: syntax error near ..."; a word followed by ':' reads as a column filter.
+    if (/fts5|no such column|unknown special query|unterminated string/i.test(msg)) {
+      throw new BadInputError(`bad search query ${JSON.stringify(terms)}: ${msg}. ${FTS_SYNTAX_HELP}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** Prints url, title and snippet of the best matches. */
+export async function runSearch(args: SearchArgs, out: OutputStream = process.stdout): Promise<number> {
+  return withReadOnly(args.db, async (db) => {
+    const hits = searchPages(db, args.terms, args.limit ?? 20);
+    const columns = args.format === 'table' ? ['url', 'title', 'snippet'] : ['url', 'title', 'snippet', 'rank'];
+    return writeRows(hits as unknown as Record<string, unknown>[], columns, args.format, out, { maxCell: 100 });
+  });
+}
+
+/** The yargs module for `crawl search`. */
+export const searchCommand: CommandModule<object, SearchArgs> = {
+  command: 'search <terms>',
+  describe: 'Full-text search over page titles and text, best matches first',
+  builder: (y: Argv) =>
+    addOutputOptions(y)
+      .positional('terms', { type: 'string', demandOption: true, describe: FTS_SYNTAX_HELP })
+      .option('limit', { type: 'number', default: 20, describe: 'Most results shown' })
+      .example('$0 search "robots NEAR(crawl delay)"', 'pages about crawl delays')
+      .example('$0 search \'"site map" OR sitemap*\' --format json', 'a phrase or a prefix') as unknown as Argv<SearchArgs>,
+  handler: async (args) => {
+    await runSearch(args);
+  },
+};

@@ -1,0 +1,75 @@
+/**
+ * The CLI: yargs parses and hands over; every command validates through the library.
+ * Errors become exit codes (README "Exit codes"); messages say what is wrong and how to fix it.
+ */
+import fs from 'node:fs';
+import yargs from 'yargs';
+import { BadInputError, CrawlError, EXIT, exitCodeFor } from '../errors.js';
+import { OPTION_SPECS, closest, flagName } from '../options.js';
+import { crawlCommand } from './commands/crawl.js';
+import { queryCommand } from './commands/query.js';
+import { statsCommand } from './commands/stats.js';
+import { searchCommand } from './commands/search.js';
+import { exportCommand } from './commands/export.js';
+import { reportCommand } from './commands/report.js';
+import { runsCommand } from './commands/runs.js';
+import { changesCommand } from './commands/changes.js';
+
+/** Package version, read from package.json. */
+export function version(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+const COMMAND_FLAGS = ['db', 'format', 'run', 'limit', 'table', 'where', 'columns', 'since', 'change', 'param', 'help', 'version', 'config'];
+
+/** Adds "did you mean --x?" to yargs' unknown-argument messages. */
+export function explainUnknown(msg: string): string {
+  const m = /^Unknown arguments?: (.+)$/.exec(msg);
+  if (!m) return msg;
+  const known = [...OPTION_SPECS.map((s) => flagName(s.key)), ...COMMAND_FLAGS];
+  const parts = m[1].split(', ').map((arg) => {
+    const best = closest(arg, known);
+    return best ? `--${arg} (did you mean --${best}?)` : `--${arg}`;
+  });
+  return `unknown option${parts.length > 1 ? 's' : ''} ${parts.join(', ')}; see crawl --help`;
+}
+
+/** Runs the CLI with `argv` (without node and script); sets the exit code. */
+export async function main(argv: string[]): Promise<void> {
+  let code: number = EXIT.OK;
+  try {
+    const parser = yargs(argv)
+      .scriptName('crawl')
+      .usage('crawl --urls FILE [options]      crawl into a SQLite database\ncrawl <command> [options]        query what a crawl stored')
+      .command(crawlCommand)
+      .command(queryCommand)
+      .command(statsCommand)
+      .command(searchCommand)
+      .command(exportCommand)
+      .command(reportCommand)
+      .command(runsCommand)
+      .command(changesCommand)
+      .strict()
+      .recommendCommands()
+      .version(version())
+      .alias('h', 'help')
+      .alias('V', 'version')
+      .wrap(Math.min(120, process.stdout.columns || 100))
+      .epilogue('Exit codes: 0 done, 1 internal error, 2 bad input, 3 errors above --fail-on-error-rate, 4 interrupted (resumable), 5 locked by another crawl, 6 database error.\nDocs: README.md')
+      .exitProcess(false)
+      .fail((msg, err) => {
+        if (err) throw err;
+        throw new BadInputError(explainUnknown(msg));
+      });
+    await parser.parseAsync();
+    code = typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
+  } catch (err) {
+    code = exitCodeFor(err);
+    if (err instanceof CrawlError) process.stderr.write(`crawl: ${err.message}\n`);
+    else process.stderr.write(`crawl: internal error: ${(err as Error)?.stack ?? String(err)}\nPlease report it with the command line you ran.\n`);
+  }
+  process.exitCode = code;
+  // A safety net: never linger after the work is done because of a stray handle.
+  setTimeout(() => process.exit(code), 2000).unref();
+}

@@ -1,0 +1,87 @@
+/** Types of the library API: callbacks in, run summary out. */
+import type { ErrorCode } from '../errors.js';
+import type { PageChange, RunCounters, RunStatus, StopReason } from '../store/types.js';
+
+/** One stored page, as given to onPage. */
+export interface PageEvent {
+  url: string;
+  depth: number;
+  status: number | null;
+  contentType: string | null;
+  change: PageChange;
+  title: string | null;
+  /** Outgoing links found on the page. */
+  links: number;
+  bytes: number;
+  durationMs: number;
+  errorCode: ErrorCode | null;
+  /** The custom extractor's result, if any. */
+  extract?: unknown;
+}
+
+/** A URL that failed (network error, HTTP error status, robots, parse failure), as given to onError. */
+export interface UrlErrorEvent {
+  url: string;
+  status: number | null;
+  code: ErrorCode;
+  message: string;
+}
+
+/** A discovered in-scope link, as given to onLink. */
+export interface LinkEvent {
+  from: string;
+  url: string;
+  anchor: string;
+  rel: string | null;
+  /** Depth the URL would be queued at; the frontier serves lower depths first. */
+  depth: number;
+}
+
+/** A periodic snapshot for progress displays. */
+export interface ProgressEvent {
+  counters: RunCounters;
+  queued: number;
+  inflight: number;
+  elapsedMs: number;
+}
+
+/** Callbacks of crawl(); all optional. */
+export interface CrawlHooks {
+  /** Called for every page outcome stored (fetched, redirected, failed). */
+  onPage?: (page: PageEvent) => void;
+  /** Called for every URL that failed. */
+  onError?: (err: UrlErrorEvent) => void;
+  /**
+   * Called for each in-scope link before it is queued: return false to drop it, or a number to
+   * queue it at that depth instead (lower is fetched sooner; --max-depth still applies to it).
+   */
+  onLink?: (link: LinkEvent) => boolean | number | void;
+  /** Called about four times a second. */
+  onProgress?: (p: ProgressEvent) => void;
+  /** Called once when the run starts: whether it resumes an interrupted run. */
+  onStart?: (info: { runId: number; resumed: boolean; seeds: number; db: string }) => void;
+  /** Aborting stops the crawl gracefully (in-flight work finishes within the grace period). */
+  signal?: AbortSignal;
+}
+
+/** What crawl() resolves to. */
+export interface RunSummary {
+  runId: number;
+  db: string;
+  status: RunStatus;
+  stopReason: StopReason;
+  resumed: boolean;
+  elapsedMs: number;
+  pagesPerSecond: number;
+  counters: RunCounters;
+  /** This run's page outcomes by status class: "2xx" … "5xx", and "none" for no response. */
+  byStatusClass: Record<string, number>;
+  /** This run's failures by error code. */
+  errorsByCode: Record<string, number>;
+  /** Share of wall time the main thread's event loop was busy (0..1). */
+  eventLoopUtilization: number;
+  /** Share of time the parse workers were busy (0..1). */
+  workerUtilization: number;
+  /** Process exit code the CLI uses for this outcome. */
+  exitCode: number;
+}

@@ -1,0 +1,29 @@
+/** The end-of-run summary: a readable block for people and one parseable line for scripts. */
+import type { RunSummary } from '../crawler/types.js';
+import { formatBytes, formatDuration } from '../units.js';
+import { EVENTS, type Logger } from './logger.js';
+
+/** Prints the summary: a block plus a final `crawl: summary key=value…` line (plain), or one JSON event. */
+export function printSummary(log: Logger, s: RunSummary): void {
+  const c = s.counters;
+  const fields = {
+    run: s.runId, status: s.status, reason: s.stopReason, resumed: s.resumed, pages: c.pages, new: c.new, changed: c.changed,
+    unchanged: c.unchanged, gone: c.gone, redirects: c.redirects, errors: c.errors, disallowed: c.disallowed, skipped: c.skipped,
+    requests: c.requests, bytes: c.bytes, elapsed_ms: Math.round(s.elapsedMs), pages_per_s: Number(s.pagesPerSecond.toFixed(1)),
+    by_status: s.byStatusClass, errors_by_code: s.errorsByCode,
+    event_loop_utilization: Number(s.eventLoopUtilization.toFixed(3)), worker_utilization: Number(s.workerUtilization.toFixed(3)),
+    db: s.db, exit: s.exitCode,
+  };
+  const title = s.status === 'done' ? log.paint('green', 'done') : log.paint('yellow', `stopped (${s.stopReason}; the next run resumes)`);
+  const codes = Object.entries(s.errorsByCode).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  const classes = Object.entries(s.byStatusClass).map(([k, v]) => `${k} ${v}`).join('  ') || 'none';
+  log.text('error', [
+    `crawl: ${title} in ${formatDuration(s.elapsedMs)} — run ${s.runId}${s.resumed ? ' (resumed)' : ''}${s.stopReason === 'max-pages' ? ' — --max-pages reached' : ''}`,
+    `  pages     ${c.pages} (${s.pagesPerSecond.toFixed(1)} pages/s): new ${c.new}, changed ${c.changed}, unchanged ${c.unchanged}, gone ${c.gone}, redirects ${c.redirects}, disallowed ${c.disallowed}, skipped (fresh) ${c.skipped}`,
+    `  status    ${classes}`,
+    `  errors    ${c.errors}: ${codes}`,
+    `  bytes     ${formatBytes(c.bytes)} in ${c.requests} requests`,
+    `  database  ${s.db}   (try: crawl stats --db ${s.db})`,
+  ].join('\n'));
+  log.event('error', EVENTS.summary, fields, `crawl: summary ${Object.entries(fields).filter(([k]) => !['by_status', 'errors_by_code'].includes(k)).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+}

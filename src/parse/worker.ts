@@ -1,0 +1,181 @@
+/**
+ * The parse worker: Piscina runs the default export in a worker thread for every page.
+ * Input and output follow src/parse/protocol.ts. Failures are returned as data
+ * ({ ok: false, code, message }), never thrown: an Error crossing the thread boundary
+ * loses its `code`.
+ *
+ * Test hooks (only when process.env.CRAWL_TEST_HOOKS === '1', which the fault tests set
+ * before the pool starts; workers inherit the environment). When the page URL's path contains:
+ *   __crawl_test_parse_throw__  an exception is thrown inside parsing      -> PARSE_FAILED
+ *   __crawl_test_parse_hang__   a synchronous busy loop that never ends    -> the pool's timeout kills the thread
+ *   __crawl_test_parse_oom__    allocation until the worker's heap limit    -> the thread dies, PARSE_FAILED
+ */
+
+import { createHash } from 'node:crypto';
+import { workerData as rawWorkerData } from 'node:worker_threads';
+import { load, type CheerioAPI } from 'cheerio/slim';
+import type { AnyNode, Element } from 'domhandler';
+import { normalizeUrl, type NormalizeRules } from '../url/normalize.js';
+import { collect } from './collect.js';
+import { decodeHtml, looksBinary } from './decode.js';
+import { collapseWhitespace, visibleText } from './extract-text.js';
+import type { ParsedLink, ParseOk, ParseResult, ParseTask, ParseWorkerData } from './protocol.js';
+
+/** Anchor text is capped so a link wrapped around a whole article does not bloat the database. */
+const MAX_ANCHOR_TEXT = 300;
+
+const settings: ParseWorkerData = (rawWorkerData as ParseWorkerData | null) ?? { stripParams: [], extract: null };
+const rules: NormalizeRules = { stripParams: settings.stripParams };
+
+/** The user's extractor function, as the module's default export. */
+type Extractor = ($: CheerioAPI, url: string) => unknown;
+
+// Loaded once per worker, on first use. A load failure is remembered and reported on every page.
+let extractorPromise: Promise<Extractor> | null = null;
+
+function loadExtractor(specifier: string): Promise<Extractor> {
+  extractorPromise ??= import(specifier).then((mod: { default?: unknown }) => {
+    if (typeof mod.default !== 'function') {
+      throw new Error(`extractor ${specifier} has no default export function`);
+    }
+    return mod.default as Extractor;
+  });
+  return extractorPromise;
+}
+
+/** Parses one page. Never throws (see the file comment for the test hooks). */
+export default async function parse(task: ParseTask): Promise<ParseResult> {
+  let ok: ParseOk;
+  let $: CheerioAPI;
+  try {
+    // Structured clone turns a Buffer into a plain Uint8Array; view it without copying.
+    const bytes = Buffer.from(task.body.buffer, task.body.byteOffset, task.body.byteLength);
+    const { text: html, encoding } = decodeHtml(bytes, task.charset);
+    if (!encoding.startsWith('utf-16') && looksBinary(bytes)) {
+      return { ok: false, code: 'NOT_HTML', message: `body of ${task.url} is binary data, not HTML` };
+    }
+    if (process.env.CRAWL_TEST_HOOKS === '1') testHooks(task.url);
+    // cheerio/slim always parses with htmlparser2 (about 5x faster than parse5 here); it does
+    // not synthesize <html>/<head>/<body>, which the field extraction below allows for.
+    $ = load(html);
+    ok = extractFields($, task.url, encoding);
+  } catch (err) {
+    return { ok: false, code: 'PARSE_FAILED', message: errorMessage(err) };
+  }
+  if (settings.extract) await runExtractor(settings.extract, $, task.url, ok);
+  return ok;
+}
+
+function extractFields($: CheerioAPI, pageUrl: string, encoding: string): ParseOk {
+  const c = collect($.root().get(0) as AnyNode);
+  const base = baseUrl(c.base, pageUrl);
+  const title = c.title ? collapseWhitespace(textOf(c.title)) : null;
+  // Without a <body> tag (htmlparser2 adds none), the whole document minus <head> is the body.
+  const text = visibleText(c.body ?? ($.root().get(0) as AnyNode));
+  let description: string | null = null;
+  const robots: string[] = [];
+  for (const meta of c.metas) {
+    const name = meta.attribs.name.trim().toLowerCase();
+    const content = meta.attribs.content;
+    if (content === undefined) continue;
+    if (name === 'description' && description === null) description = collapseWhitespace(content);
+    else if (name === 'robots') robots.push(collapseWhitespace(content));
+  }
+  const lang = c.html?.attribs.lang?.trim();
+  return {
+    ok: true,
+    encoding,
+    title,
+    description,
+    canonical: c.canonical ? normalizeUrl(c.canonical.attribs.href, base, rules) ?? null : null,
+    lang: lang ? lang : null,
+    h1: c.h1 ? visibleText(c.h1) : null,
+    // Several robots metas combine, as search engines read them.
+    metaRobots: robots.length ? robots.join(', ').toLowerCase() : null,
+    links: extractLinks(c.links, base),
+    text,
+    wordCount: countWords(text),
+    contentHash: createHash('sha256').update(`${title ?? ''}\n${text}`).digest('hex'),
+  };
+}
+
+/** Words in already-collapsed text: one more than its single spaces (no array allocation). */
+function countWords(text: string): number {
+  if (text === '') return 0;
+  let n = 1;
+  for (let i = text.indexOf(' '); i !== -1; i = text.indexOf(' ', i + 1)) n++;
+  return n;
+}
+
+/** Raw text content (a <title> holds only text, so no block spacing is needed). */
+function textOf(el: Element): string {
+  return el.children.map((n) => (n.type === 'text' ? n.data : '')).join('');
+}
+
+/** The document base URL: <base href> resolved against the page URL, if it is http(s). */
+function baseUrl(baseEl: Element | null, pageUrl: string): string {
+  if (baseEl === null) return pageUrl;
+  try {
+    const u = new URL(baseEl.attribs.href, pageUrl);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : pageUrl;
+  } catch {
+    return pageUrl;
+  }
+}
+
+function extractLinks(anchors: readonly Element[], base: string): ParsedLink[] {
+  const seen = new Set<string>();
+  const links: ParsedLink[] = [];
+  for (const el of anchors) {
+    const url = normalizeUrl(el.attribs.href, base, rules);
+    if (url === undefined || seen.has(url)) continue;
+    seen.add(url);
+    const text = visibleText(el.children);
+    const rel = el.attribs.rel === undefined ? null : collapseWhitespace(el.attribs.rel).toLowerCase();
+    links.push({
+      url,
+      text: text.length > MAX_ANCHOR_TEXT ? text.slice(0, MAX_ANCHOR_TEXT) : text,
+      rel: rel ? rel : null,
+    });
+  }
+  return links;
+}
+
+/** Runs the user's extractor; its failures land in `extractError`, never fail the page. */
+async function runExtractor(specifier: string, $: CheerioAPI, url: string, ok: ParseOk): Promise<void> {
+  try {
+    const extractor = await loadExtractor(specifier);
+    const value = await extractor($, url);
+    // Round-trip through JSON: proves the value is serializable (BigInt and cycles throw here,
+    // not later in the store) and strips what structured clone could not carry (functions).
+    const json = JSON.stringify(value);
+    ok.extract = json === undefined ? null : JSON.parse(json);
+  } catch (err) {
+    ok.extractError = errorMessage(err);
+  }
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
+// Retained on purpose by the OOM hook so the garbage collector cannot free it.
+const hoard: unknown[] = [];
+
+function testHooks(url: string): void {
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    return;
+  }
+  if (path.includes('__crawl_test_parse_throw__')) throw new Error('test hook: parse throw');
+  if (path.includes('__crawl_test_parse_hang__')) {
+    // Synchronous on purpose: only terminating the thread can stop it.
+    for (;;) hoard.length = 0;
+  }
+  if (path.includes('__crawl_test_parse_oom__')) {
+    for (;;) hoard.push(new Array(1 << 20).fill(hoard.length));
+  }
+}
