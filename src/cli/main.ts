@@ -52,6 +52,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(changesCommand)
       .strict()
       .recommendCommands()
+      .parserConfiguration({ 'duplicate-arguments-array': false, 'strip-aliased': true })
       .version(version())
       .alias('h', 'help')
       .alias('V', 'version')

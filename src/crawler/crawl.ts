@@ -23,7 +23,8 @@ import type { CrawlHooks, RunSummary } from './types.js';
 
 /** How long in-flight work may take to finish after a stop is asked for. */
 export const STOP_GRACE_MS = 10_000;
-const FLUSH_EVERY_MS = 250;
+/** Outcomes are committed at least this often: a crash loses at most this much finished work (refetched on resume). */
+const FLUSH_EVERY_MS = 25;
 const PROGRESS_EVERY_MS = 250;
 
 /**

@@ -2,7 +2,7 @@
  * Content-Encoding decoding as streams, so a caller can stop a decompression bomb as soon as the
  * output passes its cap: nothing here ever inflates a whole body at once.
  */
-import { PassThrough, Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
+import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 
 /** Thrown (as a stream error) for a Content-Encoding we cannot decode. */
@@ -122,11 +122,4 @@ export function isDecodeError(err: unknown): boolean {
   if (err instanceof UnsupportedEncodingError) return true;
   const e = err as { code?: unknown; errno?: unknown } | null;
   return !!e && typeof e.errno === 'number' && typeof e.code === 'string' && /^(Z_|ERR__)/.test(e.code);
-}
-
-/** For tests and callers that want an already-decoded body as a stream without a source. */
-export function emptyBody(): Readable {
-  const p = new PassThrough();
-  p.end();
-  return p;
 }

@@ -164,12 +164,20 @@ export class UndiciFetcher implements Fetcher {
       }
     }
     const status = res.statusCode;
+    const body = Readable.from(mapped(), { objectMode: false });
+    // A body destroyed before its first read never starts mapped(): release the socket and the deadline here.
+    const raw = res.body;
+    body.once('close', () => {
+      decoded.on('error', () => {}).destroy();
+      raw.on('error', () => {}).destroy();
+      attempt.dispose();
+    });
     return {
       status,
       headers,
       contentType: parseContentType(headers['content-type'])[0],
       location: status >= 300 && status < 400 ? (headers.location ?? null) : null,
-      body: Readable.from(mapped(), { objectMode: false }),
+      body,
     };
   }
 

@@ -8,6 +8,7 @@
  * anything else as windows-1252. Pure ASCII decodes the same either way.
  */
 
+import { isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 import { Sniffer, ResultType } from 'encoding-sniffer/sniffer';
 
@@ -80,17 +81,6 @@ function decoderFor(encoding: string): ByteDecoder {
   return d;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-function isValidUtf8(bytes: Uint8Array): boolean {
-  try {
-    strictUtf8.decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Picks the encoding of `bytes` (lower-cased, e.g. "utf-8", "shift_jis", "windows-1252").
  * `charset` is the Content-Type charset parameter; an unknown label is ignored.
@@ -99,14 +89,21 @@ export function sniffEncoding(bytes: Uint8Array, charset: string | null): string
   const sniffer = new Sniffer({ maxBytes: SNIFF_BYTES, transportLayerEncodingLabel: charset ?? undefined });
   sniffer.write(bytes.subarray(0, SNIFF_BYTES));
   if (sniffer.resultType === ResultType.DEFAULT) {
-    return isValidUtf8(bytes) ? 'utf-8' : 'windows-1252';
+    return isUtf8(bytes) ? 'utf-8' : 'windows-1252';
   }
   return sniffer.encoding.toLowerCase();
 }
 
-/** Decodes `bytes` as HTML. Never throws: invalid bytes become U+FFFD. */
+/** Decodes `bytes` as HTML, sniffing the encoding. Never throws: invalid bytes become U+FFFD. */
 export function decodeHtml(bytes: Uint8Array, charset: string | null): Decoded {
-  let encoding = sniffEncoding(bytes, charset);
+  return decodeAs(bytes, sniffEncoding(bytes, charset));
+}
+
+/**
+ * Decodes `bytes` with an encoding from sniffEncoding. The returned encoding differs only
+ * when Node cannot decode the one asked for. Never throws.
+ */
+export function decodeAs(bytes: Uint8Array, encoding: string): Decoded {
   let decoder: ByteDecoder;
   try {
     decoder = decoderFor(encoding);

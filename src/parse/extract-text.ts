@@ -9,7 +9,7 @@
 import type { AnyNode } from 'domhandler';
 
 /** Elements whose content a reader never sees as text. */
-const HIDDEN = new Set(['script', 'style', 'noscript', 'template', 'svg', 'iframe', 'head', 'title', 'object', 'math']);
+const HIDDEN = new Set(['script', 'style', 'noscript', 'template', 'svg', 'iframe', 'head', 'title']);
 
 /**
  * Elements that do NOT start a new word when they open or close. Every other element

@@ -33,6 +33,8 @@ export interface RobotsPolicyOptions {
   timeoutMs?: number;
   /** Clock, ms since epoch (tests). @default Date.now */
   now?: () => number;
+  /** Called after each robots.txt download (not for cache hits): for request counters and logs. */
+  onFetched?: (rec: RobotsRecord) => void;
 }
 
 /** RFC 9309 §2.5: crawlers MUST parse at least 500 KiB; we parse exactly the first 500 KiB. */
@@ -85,6 +87,7 @@ export class RobotsPolicy {
   private readonly retryUnavailableMs: number;
   private readonly timeoutMs: number;
   private readonly now: () => number;
+  private readonly onFetched: ((rec: RobotsRecord) => void) | undefined;
   /** Settled or in-flight state per origin; the promise is shared by concurrent checks. */
   private readonly entries = new Map<string, Promise<Entry>>();
   /** Settled entries, for the synchronous sitemaps() accessor. */
@@ -99,6 +102,7 @@ export class RobotsPolicy {
     this.retryUnavailableMs = opts.retryUnavailableMs ?? 60_000;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.now = opts.now ?? Date.now;
+    this.onFetched = opts.onFetched;
   }
 
   /** Whether `url` may be fetched. Loads its origin's robots.txt first if needed. */
@@ -152,6 +156,7 @@ export class RobotsPolicy {
       if (entry.expiresAt > this.now()) return entry;
     }
     const rec = await this.download(origin);
+    this.onFetched?.(rec);
     await this.store.putRobots(rec);
     return this.interpret(rec);
   }
@@ -239,7 +244,7 @@ async function readCapped(res: OpenedResponse, cap: number, signal: AbortSignal)
     signal.removeEventListener('abort', onAbort);
     res.body.destroy();
   }
-  // TextDecoder drops a leading BOM, which robots-parser would otherwise glue to the first key.
+  // UTF-8 per RFC 9309 §2.3; invalid bytes become U+FFFD rather than failing the whole file.
   let text = new TextDecoder('utf-8').decode(Buffer.concat(chunks));
   if (truncated) {
     const lastBreak = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));

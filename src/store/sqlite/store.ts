@@ -11,7 +11,7 @@ import { dbError, openWritable } from './open.js';
 import { prepareStatements, type Statements } from './statements.js';
 
 /** Outcomes buffered before a flush is forced. */
-const BATCH = 256;
+const BATCH = 64;
 /** url -> id cache entries kept before the cache is dropped (bounds memory). */
 const ID_CACHE_MAX = 50_000;
 
