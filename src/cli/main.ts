@@ -23,12 +23,22 @@ export function version(): string {
 
 const COMMAND_FLAGS = ['db', 'format', 'run', 'limit', 'table', 'where', 'columns', 'since', 'change', 'param', 'help', 'version', 'config'];
 
-/** Adds "did you mean --x?" to yargs' unknown-argument messages. */
-export function explainUnknown(msg: string): string {
+const COMMANDS = ['query', 'stats', 'search', 'export', 'report', 'runs', 'changes'];
+
+/** Adds "did you mean …?" to yargs' unknown-argument messages (flags and command names). */
+export function explainUnknown(msg: string, argv: string[] = []): string {
   const m = /^Unknown arguments?: (.+)$/.exec(msg);
   if (!m) return msg;
+  const first = argv.find((a) => !a.startsWith('-'));
+  const unknown = m[1].split(', ');
+  if (first && unknown.includes(first)) {
+    const cmd = closest(first, COMMANDS);
+    return `unknown command "${first}"${cmd ? ` (did you mean "crawl ${cmd}"?)` : ''}; commands: ${COMMANDS.join(', ')}; see crawl --help`;
+  }
   const known = [...OPTION_SPECS.map((s) => flagName(s.key)), ...COMMAND_FLAGS];
-  const parts = m[1].split(', ').map((arg) => {
+  // yargs reports both spellings of a dashed flag (max-page and maxPage): keep the dashed one.
+  const flags = unknown.filter((a) => !/[A-Z]/.test(a) || !unknown.includes(flagName(a)));
+  const parts = flags.map((arg) => {
     const best = closest(arg, known);
     return best ? `--${arg} (did you mean --${best}?)` : `--${arg}`;
   });
@@ -52,7 +62,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(changesCommand)
       .strict()
       .recommendCommands()
-      .parserConfiguration({ 'duplicate-arguments-array': false, 'strip-aliased': true })
+      .parserConfiguration({ 'duplicate-arguments-array': false })
       .version(version())
       .alias('h', 'help')
       .alias('V', 'version')
@@ -61,7 +71,7 @@ export async function main(argv: string[]): Promise<void> {
       .exitProcess(false)
       .fail((msg, err) => {
         if (err) throw err;
-        throw new BadInputError(explainUnknown(msg));
+        throw new BadInputError(explainUnknown(msg, argv));
       });
     await parser.parseAsync();
     code = typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;

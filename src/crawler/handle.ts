@@ -12,6 +12,8 @@ import type { CrawlContext } from './context.js';
 import { hostOf, looksLikeHtml, robotsDirectives } from './sniff.js';
 
 const HOUR_S = 3600, MAX_INTERVAL_S = 30 * 24 * 3600;
+/** Times a 5xx robots.txt is fetched again before the host's URLs are given up for this run. */
+export const ROBOTS_RETRIES = 2;
 
 /** Handles one entry. Returns 'requeued' when it went back to the scheduler (retry, robots not ready). */
 export async function handleEntry(ctx: CrawlContext, h: HostState, entry: FrontierEntry): Promise<'done' | 'requeued' | 'abandoned'> {
@@ -24,7 +26,10 @@ export async function handleEntry(ctx: CrawlContext, h: HostState, entry: Fronti
 
   if (ctx.robots) {
     const v = await ctx.robots.check(entry.url);
-    if (!v.allowed && v.code === ErrorCodes.ROBOTS_UNAVAILABLE && ++h.robotsFailures <= 3) {
+    // RFC 9309 §2.3.1.4: unreachable robots.txt means complete disallow. A 5xx/429 is retried
+    // (ROBOTS_RETRIES times, at the policy's retry time); a host that cannot be reached at all
+    // (refused, DNS, timeout) is given up at once: its URLs are recorded and retried next run.
+    if (!v.allowed && v.code === ErrorCodes.ROBOTS_UNAVAILABLE && v.status !== 0 && ++h.robotsFailures <= ROBOTS_RETRIES) {
       scheduler.holdUntil(h, v.retryAt);
       scheduler.requeue(h, entry);
       return 'requeued';
@@ -37,7 +42,9 @@ export async function handleEntry(ctx: CrawlContext, h: HostState, entry: Fronti
     if (v.allowed) h.robotsFailures = 0;
     else {
       const disallowed = v.code === ErrorCodes.ROBOTS_DISALLOWED;
-      await record(ctx, entry, base(entry, disallowed ? 'disallowed' : 'error', v.code, disallowed ? 'disallowed by robots.txt' : 'robots.txt unavailable (5xx or network failure); retried next run'));
+      const why = disallowed ? 'disallowed by robots.txt'
+        : `robots.txt unavailable (${v.status ? `HTTP ${v.status}` : 'host unreachable'}), so the host is treated as disallowed; retried next run`;
+      await record(ctx, entry, base(entry, disallowed ? 'disallowed' : 'error', v.code, why));
       return 'done';
     }
   } else if (!h.robotsReady) {

@@ -15,7 +15,7 @@ export type RobotsCacheStore = Pick<Store, 'getRobots' | 'putRobots'>;
 export type RobotsVerdict =
   | { allowed: true; crawlDelayMs: number | null }
   | { allowed: false; code: typeof ErrorCodes.ROBOTS_DISALLOWED }
-  | { allowed: false; code: typeof ErrorCodes.ROBOTS_UNAVAILABLE; retryAt: number };
+  | { allowed: false; code: typeof ErrorCodes.ROBOTS_UNAVAILABLE; retryAt: number; /** HTTP status, 0 for a network failure. */ status: number };
 
 /** Options of RobotsPolicy. */
 export interface RobotsPolicyOptions {
@@ -53,7 +53,7 @@ type Parsed = ReturnType<typeof robotsParser>;
 type Entry =
   | { kind: 'rules'; robots: Parsed; crawlDelayMs: number | null; sitemaps: string[]; expiresAt: number }
   | { kind: 'allow-all'; expiresAt: number }
-  | { kind: 'unavailable'; expiresAt: number };
+  | { kind: 'unavailable'; expiresAt: number; status: number };
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
@@ -111,7 +111,7 @@ export class RobotsPolicy {
     const entry = await this.entryFor(origin);
     switch (entry.kind) {
       case 'unavailable':
-        return { allowed: false, code: ErrorCodes.ROBOTS_UNAVAILABLE, retryAt: entry.expiresAt };
+        return { allowed: false, code: ErrorCodes.ROBOTS_UNAVAILABLE, retryAt: entry.expiresAt, status: entry.status };
       case 'allow-all':
         return { allowed: true, crawlDelayMs: null };
       case 'rules':
@@ -190,7 +190,7 @@ export class RobotsPolicy {
   private interpret(rec: RobotsRecord): Entry {
     switch (robotsStatusClass(rec.status)) {
       case 'unavailable':
-        return { kind: 'unavailable', expiresAt: rec.fetchedAt + this.retryUnavailableMs };
+        return { kind: 'unavailable', expiresAt: rec.fetchedAt + this.retryUnavailableMs, status: rec.status };
       case 'allow-all':
         return { kind: 'allow-all', expiresAt: rec.fetchedAt + this.ttlMs };
       case 'parse': {

@@ -92,5 +92,8 @@ export const crawlCommand: CommandModule<object, CrawlArgs> = {
     .example('crawl --urls seeds/example.txt', 'crawl the seeds\' hosts into data/crawl.db')
     .example('crawl --urls seeds.txt --db data/docs.db --scope domain --max-pages 5000', 'a bounded crawl of whole domains')
     .example('crawl --urls seeds.txt --recrawl-after 6h --log-format json', 'from cron: refetch what is older than 6 hours') as Argv<CrawlArgs>,
-  handler: async (argv) => { process.exitCode = await runCrawlCommand(argv); },
+  handler: async (argv) => {
+    if (argv.help || argv.version) return; // yargs printed it; with exitProcess(false) it still calls the handler
+    process.exitCode = await runCrawlCommand(argv);
+  },
 };
