@@ -148,10 +148,10 @@ describe('status handling', () => {
     let clock = 1_000_000;
     const s = await startServer({ '/robots.txt': text('oops', 500) });
     const { p, store } = policy({ now: () => clock, retryUnavailableMs: 60_000 });
-    assert.deepEqual(await p.check(s.origin + '/x'), { allowed: false, code: 'ROBOTS_UNAVAILABLE', retryAt: 1_060_000 });
+    assert.deepEqual(await p.check(s.origin + '/x'), { allowed: false, code: 'ROBOTS_UNAVAILABLE', retryAt: 1_060_000, status: 500 });
     assert.equal(store.map.get(s.origin)?.status, 500);
     clock += 30_000;
-    assert.deepEqual(await p.check(s.origin + '/y'), { allowed: false, code: 'ROBOTS_UNAVAILABLE', retryAt: 1_060_000 });
+    assert.deepEqual(await p.check(s.origin + '/y'), { allowed: false, code: 'ROBOTS_UNAVAILABLE', retryAt: 1_060_000, status: 500 });
     assert.equal(s.count('/robots.txt'), 1, 'no refetch before retryAt');
     s.routes['/robots.txt'] = text('User-agent: *\nDisallow: /x\n');
     clock += 30_000;
@@ -191,6 +191,7 @@ describe('status handling', () => {
     const { p } = policy();
     const v = await p.check(`http://127.0.0.1:${port}/`);
     assert.equal(!v.allowed && v.code, 'ROBOTS_UNAVAILABLE');
+    assert.equal(!v.allowed && v.code === 'ROBOTS_UNAVAILABLE' && v.status, 0, 'a network failure is status 0 (the crawler gives the host up at once)');
   });
 });
 
@@ -262,7 +263,7 @@ describe('caching', () => {
     const store = new MemoryRobotsStore();
     store.map.set(s.origin, { origin: s.origin, fetchedAt: clock - 10_000, status: 503, body: '' });
     const p = new RobotsPolicy({ fetcher, store, userAgent: UA, maxCrawlDelayMs: 0, retryUnavailableMs: 60_000, now: () => clock });
-    assert.deepEqual(await p.check(s.origin + '/'), { allowed: false, code: 'ROBOTS_UNAVAILABLE', retryAt: clock + 50_000 });
+    assert.deepEqual(await p.check(s.origin + '/'), { allowed: false, code: 'ROBOTS_UNAVAILABLE', retryAt: clock + 50_000, status: 503 });
     assert.equal(s.count('/robots.txt'), 0);
   });
 
