@@ -90,7 +90,7 @@ async function loop(opts: ResolvedOptions, hooks: CrawlHooks, run: Awaited<Retur
   const t0 = performance.now();
   const elu0 = performance.eventLoopUtilization();
   const hard = new AbortController();
-  const robots = opts.ignoreRobots ? null : new RobotsPolicy({ fetcher: p.fetcher, store: p.store, userAgent: opts.userAgent, maxCrawlDelayMs: opts.maxCrawlDelayMs, timeoutMs: opts.totalTimeoutMs });
+  const robots = opts.ignoreRobots ? null : new RobotsPolicy({ fetcher: p.fetcher, store: p.store, userAgent: opts.userAgent, maxCrawlDelayMs: opts.maxCrawlDelayMs, retryUnavailableMs: opts.robotsRetryMs, timeoutMs: opts.totalTimeoutMs });
   const ctx: CrawlContext = {
     opts, rules: p.rules, store: p.store, fetcher: p.fetcher, pool: p.pool, robots, robotsToken: productToken(opts.userAgent),
     scheduler: p.scheduler, scope: p.scope, counters: run.counters, hooks, hardStop: hard.signal,
@@ -105,7 +105,8 @@ async function loop(opts: ResolvedOptions, hooks: CrawlHooks, run: Awaited<Retur
     poke();
     setTimeout(() => { hard.abort(); poke(); }, STOP_GRACE_MS).unref();
   };
-  const onAbort = () => requestStop(opts.maxTimeMs && hooks.signal?.reason === 'max-time' ? 'max-time' : 'signal');
+  // The CLI aborts with reason 'signal' (SIGINT/SIGTERM); any other abort is a library caller's.
+  const onAbort = () => requestStop(hooks.signal?.reason === 'signal' ? 'signal' : 'aborted');
   hooks.signal?.addEventListener('abort', onAbort, { once: true });
   if (hooks.signal?.aborted) onAbort();
   const maxTimer = opts.maxTimeMs ? setTimeout(() => requestStop('max-time'), opts.maxTimeMs) : undefined;

@@ -144,7 +144,8 @@ async function redirect(ctx: CrawlContext, entry: FrontierEntry, o: PageOutcome,
   o.links.push({ url: target, host: hostOf(target), anchor: '', rel: 'redirect' });
   if (target === entry.url || chain.includes(target)) return fail(o, ErrorCodes.REDIRECT_LOOP, `redirect loop: ${[...chain, entry.url, target].join(' -> ')}`);
   if (entry.hops + 1 > ctx.opts.maxRedirects) return fail(o, ErrorCodes.TOO_MANY_REDIRECTS, `more than ${ctx.opts.maxRedirects} redirects`);
-  if (!ctx.scope.check(target, entry.depth)) {
+  const vetoed = ctx.hooks.onLink?.({ from: entry.url, url: target, anchor: '', rel: 'redirect', depth: entry.depth }) === false;
+  if (!vetoed && !ctx.scope.check(target, entry.depth)) {
     const added = await ctx.store.enqueue([{ url: target, host: hostOf(target), depth: entry.depth, source: 'redirect', redirectFrom: entry.urlId, hops: entry.hops + 1 }]);
     if (added.size) ctx.chains.set(target, [...chain, entry.url]);
     ctx.scheduler.addQueued(added);

@@ -52,8 +52,9 @@ export interface CrawlHooks {
   /** Called for every URL that failed. */
   onError?: (err: UrlErrorEvent) => void;
   /**
-   * Called for each in-scope link before it is queued: return false to drop it, or a number to
-   * queue it at that depth instead (lower is fetched sooner; --max-depth still applies to it).
+   * Called for each in-scope link (and redirect target, with rel "redirect") before it is queued:
+   * return false to drop it, or a number to queue a link at that depth instead (lower is fetched
+   * sooner; capped at --max-depth).
    */
   onLink?: (link: LinkEvent) => boolean | number | void;
   /** Called about four times a second. */

@@ -17,7 +17,7 @@ export function printSummary(log: Logger, s: RunSummary): void {
   const title = s.status === 'done' ? log.paint('green', 'done') : log.paint('yellow', `stopped (${s.stopReason}; the next run resumes)`);
   const codes = Object.entries(s.errorsByCode).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   const classes = Object.entries(s.byStatusClass).map(([k, v]) => `${k} ${v}`).join('  ') || 'none';
-  log.text('error', [
+  log.text('info', [
     `crawl: ${title} in ${formatDuration(s.elapsedMs)} — run ${s.runId}${s.resumed ? ' (resumed)' : ''}${s.stopReason === 'max-pages' ? ' — --max-pages reached' : ''}`,
     `  pages     ${c.pages} (${s.pagesPerSecond.toFixed(1)} pages/s): new ${c.new}, changed ${c.changed}, unchanged ${c.unchanged}, gone ${c.gone}, redirects ${c.redirects}, disallowed ${c.disallowed}, skipped (fresh) ${c.skipped}`,
     `  status    ${classes}`,

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { LockedError, DatabaseError } from '../errors.js';
 
 interface LockInfo { pid: number; host: string; procStart: string | null; startedAt: string }
@@ -18,6 +19,11 @@ export interface RunLock {
 /** Takes the run lock for `dbFile`, or throws LockedError naming the holder. */
 export function acquireRunLock(dbFile: string): RunLock {
   const file = `${dbFile}.lock`;
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true }); // the database's folder may not exist yet
+  } catch (err) {
+    throw new DatabaseError(`cannot create the folder of ${dbFile}: ${(err as Error).message} — choose another --db`, { cause: err });
+  }
   const me: LockInfo = { pid: process.pid, host: os.hostname(), procStart: procStart(process.pid), startedAt: new Date().toISOString() };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
