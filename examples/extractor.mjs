@@ -7,7 +7,7 @@
  *   url - the page's URL (after redirects)
  * It may be async. Whatever it returns must be JSON-serializable: it is stored as JSON in
  * the `extract` column of the page row. If it throws (or returns a BigInt, a cycle...), the
- * page is still recorded and the message goes to `extract_error`.
+ * page is still recorded, with error_code EXTRACT_FAILED and the message in error_message.
  *
  * Keep it fast and pure: it runs inside the parse timeout, and a hung extractor costs the
  * whole worker thread (it is terminated and replaced).

@@ -3,7 +3,9 @@
  * The CLI (yargs), the config file and the library API are all built from OPTION_SPECS,
  * and resolveOptions() is the only place options are defaulted and validated.
  */
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { BadInputError } from './errors.js';
 import { parseDuration, parseSize, formatDuration } from './units.js';
 
@@ -59,6 +61,8 @@ export interface CrawlOptions {
   delay: number | string;
   /** Upper bound on a robots.txt Crawl-delay and on Retry-After waits. @default '30s' */
   maxCrawlDelay: number | string;
+  /** Wait before fetching a robots.txt again after a 5xx, 429 or network failure. @default '60s' */
+  robotsRetry: number | string;
   /** User-Agent header; its first token is the robots.txt product token. */
   userAgent: string;
   /** Do not fetch or obey robots.txt. @default false */
@@ -114,6 +118,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'perHost', type: 'number', default: 2, min: 1, max: 256, group: 'Politeness', describe: 'Fetches in flight at once to one host' },
   { key: 'delay', type: 'duration', default: '100ms', group: 'Politeness', describe: 'Minimum time between request starts to one host (robots.txt Crawl-delay raises it)' },
   { key: 'maxCrawlDelay', type: 'duration', default: '30s', group: 'Politeness', describe: 'Cap on a robots.txt Crawl-delay and on a Retry-After wait' },
+  { key: 'robotsRetry', type: 'duration', default: '60s', group: 'Politeness', describe: 'After a robots.txt answers 5xx/429, wait this long before fetching it again (its host waits too; after 2 retries its URLs are recorded ROBOTS_UNAVAILABLE)' },
   { key: 'userAgent', type: 'string', default: DEFAULT_USER_AGENT, group: 'Politeness', describe: 'User-Agent header; put your contact URL or e-mail in it. Its first token is the robots.txt product token' },
   { key: 'ignoreRobots', type: 'boolean', default: false, group: 'Politeness', describe: 'Do not fetch or obey robots.txt (off by default: robots.txt is obeyed)' },
   { key: 'sitemaps', type: 'boolean', default: false, group: 'Politeness', describe: 'Also seed from Sitemap: lines in robots.txt and /sitemap.xml' },
@@ -157,6 +162,7 @@ export interface ResolvedOptions {
   perHost: number;
   delayMs: number;
   maxCrawlDelayMs: number;
+  robotsRetryMs: number;
   userAgent: string;
   ignoreRobots: boolean;
   sitemaps: boolean;
@@ -218,6 +224,13 @@ export function resolveOptions(input: Partial<CrawlOptions> & Record<string, unk
   if ((v.quiet as boolean) && (v.verbose as boolean)) {
     throw new BadInputError(`${source}: --quiet and --verbose conflict; choose one`);
   }
+  if (v.extract !== undefined) {
+    const file = path.resolve(v.extract as string);
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      throw new BadInputError(`${source}: --extract ${v.extract as string}: no such file; give the path of a .js or .mjs module whose default export is (cheerio root, url) => JSON`);
+    }
+    v.extract = file;
+  }
   if ((v.perHost as number) > (v.concurrency as number)) {
     v.perHost = v.concurrency; // a per-host limit above the global one has no meaning
   }
@@ -238,6 +251,7 @@ export function resolveOptions(input: Partial<CrawlOptions> & Record<string, unk
     perHost: v.perHost as number,
     delayMs: v.delay as number,
     maxCrawlDelayMs: v.maxCrawlDelay as number,
+    robotsRetryMs: v.robotsRetry as number,
     userAgent: v.userAgent as string,
     ignoreRobots: v.ignoreRobots as boolean,
     sitemaps: v.sitemaps as boolean,
