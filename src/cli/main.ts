@@ -48,6 +48,8 @@ export function explainUnknown(msg: string, argv: string[] = []): string {
 /** Runs the CLI with `argv` (without node and script); sets the exit code. */
 export async function main(argv: string[]): Promise<void> {
   let code: number = EXIT.OK;
+  // Output piped into `head` and closed early is not an error: stop quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(EXIT.OK); });
   try {
     const parser = yargs(argv)
       .scriptName('crawl')
@@ -76,6 +78,7 @@ export async function main(argv: string[]): Promise<void> {
     await parser.parseAsync();
     code = typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (err) {
+    if ((err as NodeJS.ErrnoException)?.code === 'EPIPE') process.exit(EXIT.OK);
     code = exitCodeFor(err);
     if (err instanceof CrawlError) process.stderr.write(`crawl: ${err.message}\n`);
     else process.stderr.write(`crawl: internal error: ${(err as Error)?.stack ?? String(err)}\nPlease report it with the command line you ran.\n`);
