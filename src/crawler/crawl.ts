@@ -130,7 +130,10 @@ async function loop(opts: ResolvedOptions, hooks: CrawlHooks, run: Awaited<Retur
     started++;
     p.scheduler.started(h, Date.now());
     handleEntry(ctx, h, entry)
-      .then((r) => { if (r === 'requeued') started--; p.scheduler.finished(h, r === 'done'); })
+      .then((r) => {
+        if (r === 'requeued' || r === 'unfetched') { started--; h.started--; } // only fetches count toward the limits
+        p.scheduler.finished(h, r === 'fetched');
+      })
       .catch((err) => { failure ??= err; p.scheduler.finished(h, false); requestStop('error'); })
       .finally(() => { inflight--; poke(); });
   };

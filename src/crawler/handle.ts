@@ -15,13 +15,19 @@ const HOUR_S = 3600, MAX_INTERVAL_S = 30 * 24 * 3600;
 /** Times a 5xx robots.txt is fetched again before the host's URLs are given up for this run. */
 export const ROBOTS_RETRIES = 2;
 
-/** Handles one entry. Returns 'requeued' when it went back to the scheduler (retry, robots not ready). */
-export async function handleEntry(ctx: CrawlContext, h: HostState, entry: FrontierEntry): Promise<'done' | 'requeued' | 'abandoned'> {
+/**
+ * What became of an entry: fetched (counts toward --max-pages), settled without a fetch (fresh,
+ * disallowed), requeued (retry, robots.txt not ready) or abandoned (hard stop: refetched on resume).
+ */
+export type EntryResult = 'fetched' | 'unfetched' | 'requeued' | 'abandoned';
+
+/** Handles one entry through the whole pipeline. */
+export async function handleEntry(ctx: CrawlContext, h: HostState, entry: FrontierEntry): Promise<EntryResult> {
   const { opts, scheduler } = ctx;
   if (entry.prior && entry.source !== 'recrawl' && isFresh(ctx, entry.prior)) {
     await ctx.store.skip(entry);
     ctx.counters.skipped++;
-    return 'done';
+    return 'unfetched';
   }
 
   if (ctx.robots) {
@@ -45,7 +51,7 @@ export async function handleEntry(ctx: CrawlContext, h: HostState, entry: Fronti
       const why = disallowed ? 'disallowed by robots.txt'
         : `robots.txt unavailable (${v.status ? `HTTP ${v.status}` : 'host unreachable'}), so the host is treated as disallowed; retried next run`;
       await record(ctx, entry, base(entry, disallowed ? 'disallowed' : 'error', v.code, why));
-      return 'done';
+      return 'unfetched';
     }
   } else if (!h.robotsReady) {
     h.robotsReady = true;
@@ -68,7 +74,7 @@ export async function handleEntry(ctx: CrawlContext, h: HostState, entry: Fronti
   ctx.attempts.delete(entry.urlId);
   const outcome = await classify(ctx, entry, res, attempts);
   await record(ctx, entry, outcome, res);
-  return 'done';
+  return 'fetched';
 }
 
 /** Turns a final fetch result into an outcome (parsing HTML in the worker pool). */
