@@ -32,7 +32,7 @@ export class ProgressBar {
     this.bar = new cliProgress.SingleBar({
       format: PROGRESS_FORMAT,
       stream: logger.stream as NodeJS.WritableStream,
-      hideCursor: true,
+      hideCursor: false, // a hidden cursor would stay hidden after a second Ctrl-C (immediate exit)
       clearOnComplete: true,
       barsize: 20,
       noTTYOutput: false,
