@@ -45,12 +45,21 @@ export class Logger {
   /** Logs an event with fields; `text` is the plain-mode line (fields appended as key=value otherwise). */
   event(level: Level, event: string, fields: Record<string, unknown>, text?: string): void {
     if (!this.enabled(level)) return;
+    this.write(level, event, fields, text, level === 'error');
+  }
+
+  /** Logs an event whatever the level (the final summary line, even with --quiet); never coloured as an error. */
+  always(event: string, fields: Record<string, unknown>, text?: string): void {
+    this.write('info', event, fields, text, false);
+  }
+
+  private write(level: Level, event: string, fields: Record<string, unknown>, text: string | undefined, red: boolean): void {
     let line: string;
     if (this.opts.format === 'json') {
       line = JSON.stringify({ time: new Date().toISOString(), level, event, ...fields });
     } else {
       line = text ?? `${event} ${Object.entries(fields).filter(([, v]) => v !== undefined && v !== null).map(([k, v]) => `${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : typeof v === 'object' ? JSON.stringify(v) : v}`).join(' ')}`;
-      if (level === 'error') line = this.paint('red', line);
+      if (red) line = this.paint('red', line);
     }
     this.beforeWrite?.();
     this.stream.write(line + '\n');

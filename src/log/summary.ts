@@ -25,5 +25,5 @@ export function printSummary(log: Logger, s: RunSummary): void {
     `  bytes     ${formatBytes(c.bytes)} in ${c.requests} requests`,
     `  database  ${s.db}   (try: crawl stats --db ${s.db})`,
   ].join('\n'));
-  log.event('error', EVENTS.summary, fields, `crawl: summary ${Object.entries(fields).filter(([k]) => !['by_status', 'errors_by_code'].includes(k)).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  log.always(EVENTS.summary, fields, `crawl: summary ${Object.entries(fields).filter(([k]) => !['by_status', 'errors_by_code'].includes(k)).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 }
