@@ -104,7 +104,6 @@ export const DEFAULT_USER_AGENT = 'crawl/0.1 (+https://example.invalid/set-your-
 export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'urls', type: 'string', default: undefined, group: 'Input and output', alias: 'u', describe: 'Seed file: one URL per line, # comments; "-" reads stdin' },
   { key: 'db', type: 'string', default: 'data/crawl.db', group: 'Input and output', describe: 'SQLite database to write (created if missing; a second run resumes or refreshes it)' },
-  { key: 'extract', type: 'string', default: undefined, group: 'Parsing', describe: 'Module whose default export (cheerio root, url) => JSON runs in the parse workers; result stored in pages.extract' },
   { key: 'scope', type: 'choice', choices: ['host', 'domain', 'any'], default: 'host', group: 'Scope and limits', describe: "Follow links on the seed's host, its registrable domain, or anywhere" },
   { key: 'include', type: 'list', default: [], group: 'Scope and limits', describe: 'Only follow URLs matching one of these regular expressions (repeatable)' },
   { key: 'exclude', type: 'list', default: [], group: 'Scope and limits', describe: 'Never follow URLs matching one of these regular expressions (repeatable)' },
@@ -134,6 +133,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'workers', type: 'number', default: Math.max(1, CORES - 1), defaultText: 'cores - 1, at least 1', min: 1, max: 64, group: 'Parsing', describe: 'Parse worker threads' },
   { key: 'parseTimeout', type: 'duration', default: '10s', group: 'Parsing', describe: 'A page that takes longer to parse is recorded as PARSE_TIMEOUT' },
   { key: 'workerMemory', type: 'number', default: 256, min: 32, group: 'Parsing', describe: 'Heap limit of each parse worker in MB (a page that blows it is PARSE_FAILED)' },
+  { key: 'extract', type: 'string', default: undefined, group: 'Parsing', describe: 'Module whose default export (cheerio root, url) => JSON runs in the parse workers; result stored in pages.extract' },
   { key: 'recrawlAfter', type: 'duration', default: '1d', group: 'Scheduling', describe: 'On a new run, refetch pages whose last successful fetch is older than this' },
   { key: 'adaptiveRecrawl', type: 'boolean', default: false, group: 'Scheduling', describe: 'Adapt each page\'s refetch interval to how often it changes (halve on change, x1.5 when unchanged, between 1h and 30d)' },
   { key: 'maxTime', type: 'duration', default: '0', group: 'Scheduling', describe: 'Stop gracefully after this long, leaving a resumable run (0: no limit)' },

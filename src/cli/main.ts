@@ -27,11 +27,14 @@ const COMMANDS = ['query', 'stats', 'search', 'export', 'report', 'runs', 'chang
 
 /** Adds "did you mean …?" to yargs' unknown-argument messages (flags and command names). */
 export function explainUnknown(msg: string, argv: string[] = []): string {
+  const missing = /^Not enough arguments following: (.+)$/.exec(msg);
+  if (missing) return `--${flagName(missing[1])} needs a value (e.g. --${flagName(missing[1])} VALUE); see crawl --help`;
   const m = /^Unknown arguments?: (.+)$/.exec(msg);
   if (!m) return msg;
-  const first = argv.find((a) => !a.startsWith('-'));
   const unknown = m[1].split(', ');
-  if (first && unknown.includes(first)) {
+  // A bare word yargs did not know (not a flag's value: those are parsed, never reported).
+  const first = unknown.find((u) => argv.includes(u) && !argv.includes(`--${u}`));
+  if (first) {
     const cmd = closest(first, COMMANDS);
     return `unknown command "${first}"${cmd ? ` (did you mean "crawl ${cmd}"?)` : ''}; commands: ${COMMANDS.join(', ')}; see crawl --help`;
   }
@@ -72,8 +75,9 @@ export async function main(argv: string[]): Promise<void> {
       .epilogue('Exit codes: 0 done, 1 internal error, 2 bad input, 3 errors above --fail-on-error-rate, 4 interrupted (resumable), 5 locked by another crawl, 6 database error.\nDocs: README.md')
       .exitProcess(false)
       .fail((msg, err) => {
-        if (err) throw err;
-        throw new BadInputError(explainUnknown(msg, argv));
+        // yargs' own validation errors (e.g. a flag without its value) are bad input too, not bugs.
+        if (err && err.name !== 'YError') throw err;
+        throw new BadInputError(explainUnknown(msg ?? err?.message ?? 'invalid arguments', argv));
       });
     await parser.parseAsync();
     code = typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;

@@ -90,7 +90,8 @@ async function loop(opts: ResolvedOptions, hooks: CrawlHooks, run: Awaited<Retur
   const t0 = performance.now();
   const elu0 = performance.eventLoopUtilization();
   const hard = new AbortController();
-  const robots = opts.ignoreRobots ? null : new RobotsPolicy({ fetcher: p.fetcher, store: p.store, userAgent: opts.userAgent, maxCrawlDelayMs: opts.maxCrawlDelayMs, retryUnavailableMs: opts.robotsRetryMs, timeoutMs: opts.totalTimeoutMs });
+  const robots = opts.ignoreRobots ? null : new RobotsPolicy({ fetcher: p.fetcher, store: p.store, userAgent: opts.userAgent, maxCrawlDelayMs: opts.maxCrawlDelayMs, retryUnavailableMs: opts.robotsRetryMs, timeoutMs: opts.totalTimeoutMs,
+    onFetched: () => { run.counters.requests++; } }); // robots.txt downloads count as requests
   const ctx: CrawlContext = {
     opts, rules: p.rules, store: p.store, fetcher: p.fetcher, pool: p.pool, robots, robotsToken: productToken(opts.userAgent),
     scheduler: p.scheduler, scope: p.scope, counters: run.counters, hooks, hardStop: hard.signal,

@@ -18,8 +18,9 @@ export const ROBOTS_RETRIES = 2;
 /**
  * What became of an entry: fetched (counts toward --max-pages), settled without a fetch (fresh,
  * disallowed), requeued (retry, robots.txt not ready) or abandoned (hard stop: refetched on resume).
+ * 'throttled' is fetched, but the final answer was a 429/503: the host's back-off must not decay.
  */
-export type EntryResult = 'fetched' | 'unfetched' | 'requeued' | 'abandoned';
+export type EntryResult = 'fetched' | 'throttled' | 'unfetched' | 'requeued' | 'abandoned';
 
 /** Handles one entry through the whole pipeline. */
 export async function handleEntry(ctx: CrawlContext, h: HostState, entry: FrontierEntry): Promise<EntryResult> {
@@ -74,7 +75,7 @@ export async function handleEntry(ctx: CrawlContext, h: HostState, entry: Fronti
   ctx.attempts.delete(entry.urlId);
   const outcome = await classify(ctx, entry, res, attempts);
   await record(ctx, entry, outcome, res);
-  return 'fetched';
+  return throttled ? 'throttled' : 'fetched';
 }
 
 /** Turns a final fetch result into an outcome (parsing HTML in the worker pool). */

@@ -8,7 +8,7 @@
  * anything else as windows-1252. Pure ASCII decodes the same either way.
  */
 
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 import { Sniffer, ResultType } from 'encoding-sniffer/sniffer';
 
@@ -91,7 +91,11 @@ export function sniffEncoding(bytes: Uint8Array, charset: string | null): string
   if (sniffer.resultType === ResultType.DEFAULT) {
     return isUtf8(bytes) ? 'utf-8' : 'windows-1252';
   }
-  return sniffer.encoding.toLowerCase();
+  const encoding = sniffer.encoding.toLowerCase();
+  // A latin1/ASCII/windows-1252 label on bytes that are valid UTF-8 with non-ASCII in them is a
+  // mislabel (real latin1 text with accents is almost never valid UTF-8): decode as UTF-8.
+  if (encoding === 'windows-1252' && sniffer.resultType !== ResultType.BOM && !isAscii(bytes) && isUtf8(bytes)) return 'utf-8';
+  return encoding;
 }
 
 /** Decodes `bytes` as HTML, sniffing the encoding. Never throws: invalid bytes become U+FFFD. */
@@ -144,6 +148,7 @@ export function looksBinary(bytes: Uint8Array): boolean {
     if (b === 0) nul++;
     else if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0c && b !== 0x0d && b !== 0x1b) control++;
   }
-  // A stray NUL or two happens in sloppy HTML; more than that, or >10% control bytes, is binary.
-  return nul > 2 || (n > 0 && (nul + control) / n > 0.1);
+  // A stray NUL or two happens in sloppy HTML; more than that, or >3% control bytes, is binary.
+  // (Random or compressed data has ~10% on average, but a 1 KB sample can fall below 9%.)
+  return nul > 2 || (n > 0 && (nul + control) / n > 0.03);
 }

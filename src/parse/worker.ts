@@ -18,7 +18,7 @@ import type { AnyNode, Element } from 'domhandler';
 import { normalizeUrl, type NormalizeRules } from '../url/normalize.js';
 import { collect } from './collect.js';
 import { decodeAs, looksBinary, sniffEncoding } from './decode.js';
-import { collapseWhitespace, visibleText } from './extract-text.js';
+import { collapseWhitespace, visibleText, visibleTextAndWords } from './extract-text.js';
 import type { ParsedLink, ParseOk, ParseResult, ParseTask, ParseWorkerData } from './protocol.js';
 
 /** Anchor text is capped so a link wrapped around a whole article does not bloat the database. */
@@ -73,7 +73,7 @@ function extractFields($: CheerioAPI, pageUrl: string, encoding: string): ParseO
   const base = baseUrl(c.base, pageUrl);
   const title = c.title ? collapseWhitespace(textOf(c.title)) : null;
   // Without a <body> tag (htmlparser2 adds none), the whole document minus <head> is the body.
-  const text = visibleText(c.body ?? ($.root().get(0) as AnyNode));
+  const { text, words } = visibleTextAndWords(c.body ?? ($.root().get(0) as AnyNode));
   let description: string | null = null;
   const robots: string[] = [];
   for (const meta of c.metas) {
@@ -96,17 +96,9 @@ function extractFields($: CheerioAPI, pageUrl: string, encoding: string): ParseO
     metaRobots: robots.length ? robots.join(', ').toLowerCase() : null,
     links: extractLinks(c.links, base),
     text,
-    wordCount: countWords(text),
+    wordCount: words,
     contentHash: createHash('sha256').update(`${title ?? ''}\n${text}`).digest('hex'),
   };
-}
-
-/** Words in already-collapsed text: one more than its single spaces (no array allocation). */
-function countWords(text: string): number {
-  if (text === '') return 0;
-  let n = 1;
-  for (let i = text.indexOf(' '); i !== -1; i = text.indexOf(' ', i + 1)) n++;
-  return n;
 }
 
 /** Raw text content (a <title> holds only text, so no block spacing is needed). */

@@ -156,13 +156,16 @@ export class RobotsPolicy {
       if (entry.expiresAt > this.now()) return entry;
     }
     const rec = await this.download(origin);
+    // The private-network guard refused the host itself: not a robots.txt outcome, so nothing is
+    // stored; the page fetch meets the same guard and is recorded as PRIVATE_ADDRESS.
+    if (rec === null) return { kind: 'allow-all', expiresAt: this.now() + this.ttlMs };
     this.onFetched?.(rec);
     await this.store.putRobots(rec);
     return this.interpret(rec);
   }
 
-  /** Fetches robots.txt, following up to five redirects; never throws. */
-  private async download(origin: string): Promise<RobotsRecord> {
+  /** Fetches robots.txt, following up to five redirects; never throws. null: the origin is a refused private address. */
+  private async download(origin: string): Promise<RobotsRecord | null> {
     const robotsUrl = origin + '/robots.txt';
     const signal = AbortSignal.timeout(this.timeoutMs);
     let url = robotsUrl;
@@ -180,9 +183,10 @@ export class RobotsPolicy {
       const body = robotsStatusClass(res.status) === 'parse' ? await readCapped(res, ROBOTS_MAX_BYTES, signal) : '';
       if (robotsStatusClass(res.status) !== 'parse') res.body.destroy();
       return { origin, fetchedAt: this.now(), status: res.status, body };
-    } catch {
+    } catch (err) {
       // Network failure, timeout, bad Location: robots.txt is unreachable (§2.3.1.4).
       res?.body.destroy();
+      if (url === robotsUrl && (err as { code?: unknown } | null)?.code === ErrorCodes.PRIVATE_ADDRESS) return null;
       return { origin, fetchedAt: this.now(), status: 0, body: '' };
     }
   }

@@ -52,8 +52,13 @@ export function dbError(file: string, err: unknown): Error {
   else if (code === 'SQLITE_FULL' || code === 'ENOSPC') fix = 'the disk is full; free space and run again (the crawl resumes where it stopped)';
   else if (code === 'SQLITE_NOTADB') fix = 'it is not a SQLite database; choose another --db';
   else if (code === 'SQLITE_CORRUPT') fix = 'it is damaged; restore it from a backup or choose another --db';
+  else if (code.startsWith('SQLITE_CANTOPEN') && isFolder(file)) fix = 'it is a folder; give a file path such as data/crawl.db';
   else if (code.startsWith('SQLITE_CANTOPEN') || code === 'ENOENT' || code === 'ENOTDIR') fix = 'the path cannot be opened; check that its folder exists and is writable';
   else if (code.startsWith('SQLITE_IOERR')) fix = 'an I/O error occurred; check the disk and free space, then run again';
   else return err instanceof Error ? err : new Error(msg);
   return new DatabaseError(`database ${file}: ${msg} — ${fix}`, { cause: err });
+}
+
+function isFolder(file: string): boolean {
+  try { return fs.statSync(file).isDirectory(); } catch { return false; }
 }
