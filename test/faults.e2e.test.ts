@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { FIXTURE_TEXT, startFaultServer, type FaultServer } from './helpers/fault-server.js';
+import { FIXTURE_TEXT, startFaultServer, warmGzipBomb, type FaultServer } from './helpers/fault-server.js';
 import { FAST, seedFile, startCli, tempDir, type CliResult } from './helpers/cli.js';
 
 /** Peak RSS the fault crawl must stay under (measured ~110-130 MB on Node 20, 2 cores). */
@@ -45,6 +45,7 @@ async function samplePeakRss(pid: number, done: Promise<unknown>): Promise<numbe
 
 before(async () => {
   // /trickle?ms=100 never goes silent for the 500 ms body timeout, so only the total deadline stops it.
+  await warmGzipBomb();
   srv = await startFaultServer({
     routes: { '/extra': (_q, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<a href="/trickle?ms=100">fast trickle</a>'); } },
   });

@@ -95,6 +95,11 @@ function gzipBomb(mb: number): Promise<Buffer> {
   return p;
 }
 
+/** Builds the default /gzip-bomb ahead of time, so a crawl under load does not see the build as a slow server. */
+export async function warmGzipBomb(mb = 200): Promise<void> {
+  await gzipBomb(mb);
+}
+
 /** Deterministic pseudo-random bytes (xorshift), so failures reproduce. */
 function junk(n: number): Buffer {
   const b = Buffer.alloc(n);
