@@ -119,6 +119,7 @@ function summaryLine(text: string): Record<string, unknown> | undefined {
 async function runOne(sc: Scenario, tool: Tool, a: Args): Promise<Row> {
   const site = await startSite(sc.site);
   const tmp = mkdtempSync(path.join(os.tmpdir(), `crawl-bench-${tool}-`));
+  const loadAtStart = os.loadavg()[0];
   try {
     const seeds = path.join(tmp, 'seeds.txt');
     writeFileSync(seeds, `${site.url}/\n`);
@@ -153,7 +154,7 @@ async function runOne(sc: Scenario, tool: Tool, a: Args): Promise<Row> {
     return {
       scenario: sc.name, tool, ok, status: r.timedOut ? 'timeout' : r.exitCode === 0 ? 'ok' : `exit ${r.exitCode ?? r.signal}`,
       pages: fetched, wallS: r.wallMs / 1000, cpuS: r.cpuS, peakRssMb: r.peakRssMb, duplicates, missed,
-      urlsKnown, elu: num(summary?.event_loop_utilization), workerUtil: num(summary?.worker_utilization),
+      urlsKnown, elu: num(summary?.event_loop_utilization), workerUtil: num(summary?.worker_utilization), load: [loadAtStart, os.loadavg()[0]],
     };
   } finally {
     await site.close();

@@ -24,6 +24,8 @@ export interface Row {
   missed?: number;
   /** URLs in our crawler's database after the run (fetched or discovered). */
   urlsKnown?: number;
+  /** 1-minute load average of the machine when the run started and when it ended (other work shares the cores). */
+  load?: [number, number];
   /** From our crawler's JSON summary line, when it prints one. */
   elu?: number;
   workerUtil?: number;
@@ -57,6 +59,11 @@ export function renderTable(rows: Row[]): string {
   if (known.length) {
     out += '\nURLs in our database after the run (fetched + discovered): ' +
       known.map((r) => `${r.scenario}: ${r.urlsKnown!.toLocaleString('en-US')}`).join('; ') + '.\n';
+  }
+  const loaded = rows.filter((r) => r.load !== undefined);
+  if (loaded.length) {
+    out += '\nLoad average (1 min) at the start → end of each run: ' +
+      loaded.map((r) => `${r.scenario} / ${r.tool}: ${r.load![0].toFixed(2)} → ${r.load![1].toFixed(2)}`).join('; ') + '.\n';
   }
   return out;
 }

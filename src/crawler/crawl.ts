@@ -3,6 +3,7 @@
  * take from the frontier → handle (robots → fetch → parse → callbacks → store) → enqueue links,
  * until the frontier is empty and nothing is in flight, or a stop is asked for.
  */
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { resolveOptions, type CrawlOptions, type ResolvedOptions } from '../options.js';
 import { BadInputError, EXIT } from '../errors.js';
@@ -23,7 +24,11 @@ import type { CrawlHooks, RunSummary } from './types.js';
 
 /** How long in-flight work may take to finish after a stop is asked for. */
 export const STOP_GRACE_MS = 10_000;
-/** Outcomes are committed at least this often: a crash loses at most this much finished work (refetched on resume). */
+/**
+ * Outcomes are committed at least this often: a crash loses at most this much finished work (refetched on resume).
+ * 100 ms saved ~9% of main-thread CPU on a 1M-URL frontier (neutral at 10k pages) but lets a kill -9
+ * lose four times as many finished pages; exact resume matters more here.
+ */
 const FLUSH_EVERY_MS = 25;
 const PROGRESS_EVERY_MS = 250;
 
@@ -90,6 +95,8 @@ async function loop(opts: ResolvedOptions, hooks: CrawlHooks, run: Awaited<Retur
   const t0 = performance.now();
   const elu0 = performance.eventLoopUtilization();
   const hard = new AbortController();
+  // Every in-flight fetch listens on it: without this, Node warns of a listener leak above 10 fetches.
+  setMaxListeners(opts.concurrency * 2 + 16, hard.signal);
   const robots = opts.ignoreRobots ? null : new RobotsPolicy({ fetcher: p.fetcher, store: p.store, userAgent: opts.userAgent, maxCrawlDelayMs: opts.maxCrawlDelayMs, retryUnavailableMs: opts.robotsRetryMs, timeoutMs: opts.totalTimeoutMs,
     onFetched: () => { run.counters.requests++; } }); // robots.txt downloads count as requests
   const ctx: CrawlContext = {

@@ -10,6 +10,11 @@ export interface ParseWorkerData {
   stripParams: string[];
   /** Absolute file URL of a custom extractor module, or null. */
   extract: string | null;
+  /**
+   * Optional shared counter (one BigInt64 slot) to which every worker adds the microseconds it
+   * spends inside parse(), so the pool can report real thread utilization.
+   */
+  busyUs?: SharedArrayBuffer;
 }
 
 /** One page to parse. `body` is transferred, not copied. */

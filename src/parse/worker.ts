@@ -26,6 +26,7 @@ const MAX_ANCHOR_TEXT = 300;
 
 const settings: ParseWorkerData = (rawWorkerData as ParseWorkerData | null) ?? { stripParams: [], extract: null };
 const rules: NormalizeRules = { stripParams: settings.stripParams };
+const busyUs = settings.busyUs ? new BigInt64Array(settings.busyUs) : null;
 
 /** The user's extractor function, as the module's default export. */
 type Extractor = ($: CheerioAPI, url: string) => unknown;
@@ -45,6 +46,15 @@ function loadExtractor(specifier: string): Promise<Extractor> {
 
 /** Parses one page. Never throws (see the file comment for the test hooks). */
 export default async function parse(task: ParseTask): Promise<ParseResult> {
+  const started = performance.now();
+  try {
+    return await parsePage(task);
+  } finally {
+    if (busyUs) Atomics.add(busyUs, 0, BigInt(Math.round((performance.now() - started) * 1000)));
+  }
+}
+
+async function parsePage(task: ParseTask): Promise<ParseResult> {
   let ok: ParseOk;
   let $: CheerioAPI;
   try {

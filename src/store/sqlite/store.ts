@@ -10,8 +10,8 @@ import { emptyCounters } from '../types.js';
 import { dbError, openWritable } from './open.js';
 import { prepareStatements, type Statements } from './statements.js';
 
-/** Outcomes buffered before a flush is forced. */
-const BATCH = 64;
+/** Outcomes buffered before a flush is forced (see FLUSH_EVERY_MS in crawl.ts: larger commits are cheaper). */
+const BATCH = 256;
 /** url -> id cache entries kept before the cache is dropped (bounds memory). */
 const ID_CACHE_MAX = 50_000;
 
@@ -143,6 +143,7 @@ export class SqliteStore implements Store {
       this.writeBatch(batch, queuedByHost);
     } catch (err) {
       this.buffer = batch.concat(this.buffer); // keep them: a retry after freeing disk space can still write them
+      this.idCache = new Map(); // ids of URLs inserted by the rolled-back transaction no longer exist
       throw dbError(this.file, err);
     }
     return { queuedByHost };
@@ -181,6 +182,7 @@ export class SqliteStore implements Store {
     try {
       return this.db.transaction(fn)();
     } catch (err) {
+      this.idCache = new Map(); // ids of URLs inserted by the rolled-back transaction no longer exist
       throw dbError(this.file, err);
     }
   }
