@@ -3,31 +3,15 @@
  * 429/503, adaptive back-off, and one slow or backed-off host never holding up another.
  * Spacing is measured server-side, from request arrival times.
  */
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import { crawl } from '../src/index.js';
-import { tempDir } from './helpers/cli.js';
-import { html, links, minGap, sleep, startPoliteServer, text, type PoliteServer } from './helpers/polite-server.js';
+import { html, links, minGap, sleep, politeSuite, text } from './helpers/polite-server.js';
 
-let dir: string;
-const servers: PoliteServer[] = [];
-before(() => { dir = tempDir('crawl-pacing-'); });
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-let dbSeq = 0;
-const newDb = () => path.join(dir, `p${++dbSeq}.db`);
+const suite = politeSuite('pacing');
+const { newDb, serve } = suite;
 const fast = { delay: '0ms', perHost: 4, concurrency: 16, progress: false, retryDelay: '50ms', workers: 1 };
-async function serve(...args: Parameters<typeof startPoliteServer>): Promise<PoliteServer> {
-  const s = await startPoliteServer(...args);
-  servers.push(s);
-  return s;
-}
 function page(db: string, url: string): Record<string, unknown> | undefined {
   const d = new Database(db, { readonly: true });
   try { return d.prepare('SELECT status, error_code, attempts FROM pages WHERE url = ?').get(url) as Record<string, unknown> | undefined; } finally { d.close(); }

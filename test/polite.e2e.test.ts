@@ -3,33 +3,18 @@
  * User-Agent, sitemaps and meta/X-Robots-Tag directives. The real crawler runs against local
  * servers; outcomes are read from the SQLite file and the server's request log.
  */
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
 import { crawl } from '../src/index.js';
-import { FAST, runCli, seedFile, tempDir } from './helpers/cli.js';
-import { html, links, startPoliteServer, text, type PoliteServer } from './helpers/polite-server.js';
+import { FAST, runCli, seedFile } from './helpers/cli.js';
+import { html, links, politeSuite, text, type PoliteServer } from './helpers/polite-server.js';
 
-let dir: string;
-const servers: PoliteServer[] = [];
-before(() => { dir = tempDir('crawl-polite-'); });
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-let dbSeq = 0;
-const newDb = () => path.join(dir, `p${++dbSeq}.db`);
+const suite = politeSuite('polite');
+const { newDb, serve } = suite;
 const fast = { delay: '0ms', perHost: 4, concurrency: 16, progress: false, retryDelay: '50ms', workers: 1 };
-async function serve(...args: Parameters<typeof startPoliteServer>): Promise<PoliteServer> {
-  const s = await startPoliteServer(...args);
-  servers.push(s);
-  return s;
-}
 type Row = Record<string, unknown>;
 function query(db: string, sql: string, ...params: unknown[]): Row[] {
   const d = new Database(db, { readonly: true });
@@ -135,7 +120,7 @@ test('User-Agent: default names the crawler; --user-agent overrides it and picks
     '/robots.txt': (_q, res) => text(res, 'User-agent: mybot\nDisallow: /no-mybot\n\nUser-agent: crawl\nDisallow: /no-crawl\n'),
     '/': (_q, res) => html(res, links(['/no-mybot', '/no-crawl', '/both'])),
   }, (_q, res) => html(res, 'leaf'));
-  const seeds = seedFile(dir, [s.url + '/'], 'ua-seeds.txt');
+  const seeds = seedFile(suite.dir(), [s.url + '/'], 'ua-seeds.txt');
   const db1 = newDb();
   const r1 = await runCli(['--urls', seeds, '--db', db1, ...FAST, '-q']);
   assert.equal(r1.code, 0, r1.stderr);

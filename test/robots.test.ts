@@ -1,4 +1,5 @@
 import { test, after, describe } from 'node:test';
+import { startRouteServer, type Handler } from './helpers/route-server.js';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,23 +7,7 @@ import { RobotsPolicy, productToken, type RobotsCacheStore, type RobotsPolicyOpt
 import type { RobotsRecord } from '../src/store/types.js';
 import { UndiciFetcher } from '../src/fetch/fetcher.js';
 
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
-
-/** A local server whose routes a test replaces; counts requests per path. */
-async function startServer(routes: Record<string, Handler>) {
-  const hits = new Map<string, number>();
-  const server = http.createServer((req, res) => {
-    const path = req.url ?? '/';
-    hits.set(path, (hits.get(path) ?? 0) + 1);
-    const h = routes[path];
-    if (h) h(req, res);
-    else { res.statusCode = 404; res.end('not found'); }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  after(() => { server.closeAllConnections(); server.close(); });
-  return { origin, routes, hits, count: (p: string) => hits.get(p) ?? 0 };
-}
+const startServer = startRouteServer;
 
 const text = (body: string, status = 200): Handler => (_req, res) => {
   res.writeHead(status, { 'content-type': 'text/plain' });

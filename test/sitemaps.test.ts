@@ -1,4 +1,5 @@
 import { test, after, describe } from 'node:test';
+import { startRouteServer, type Handler } from './helpers/route-server.js';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import zlib from 'node:zlib';
@@ -6,22 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { readSitemaps, normalizeLastmod, type ReadSitemapsOptions, type SitemapEntry, type SitemapEvent, type SitemapStart } from '../src/polite/sitemaps.js';
 import { UndiciFetcher } from '../src/fetch/fetcher.js';
 
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
-
-async function startServer(routes: Record<string, Handler>) {
-  const hits = new Map<string, number>();
-  const server = http.createServer((req, res) => {
-    const path = req.url ?? '/';
-    hits.set(path, (hits.get(path) ?? 0) + 1);
-    const h = routes[path];
-    if (h) h(req, res);
-    else { res.statusCode = 404; res.end('not found'); }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  after(() => { server.closeAllConnections(); server.close(); });
-  return { origin, count: (p: string) => hits.get(p) ?? 0 };
-}
+const startServer = startRouteServer;
 
 const send = (body: string | Buffer, type = 'application/xml', status = 200, extra: Record<string, string> = {}): Handler => (_q, res) => {
   res.writeHead(status, { 'content-type': type, ...extra });

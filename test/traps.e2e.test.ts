@@ -3,31 +3,15 @@
  * URLs and session/tracking parameters. Every crawl runs under an abort deadline, so a defence that
  * stopped working fails the test ("aborted") instead of hanging it.
  */
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import { crawl, type CrawlOptions } from '../src/index.js';
-import { tempDir } from './helpers/cli.js';
-import { html, links, startPoliteServer, type PoliteServer } from './helpers/polite-server.js';
+import { html, links, politeSuite, type PoliteServer } from './helpers/polite-server.js';
 
-let dir: string;
-const servers: PoliteServer[] = [];
-before(() => { dir = tempDir('crawl-traps-'); });
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-let dbSeq = 0;
-const newDb = () => path.join(dir, `t${++dbSeq}.db`);
+const suite = politeSuite('traps');
+const { newDb, serve } = suite;
 const fast = { delay: '0ms', perHost: 8, concurrency: 16, progress: false, workers: 1 };
-async function serve(...args: Parameters<typeof startPoliteServer>): Promise<PoliteServer> {
-  const s = await startPoliteServer(...args);
-  servers.push(s);
-  return s;
-}
 function query(db: string, sql: string, ...params: unknown[]): Record<string, unknown>[] {
   const d = new Database(db, { readonly: true });
   try { return d.prepare(sql).all(...params) as Record<string, unknown>[]; } finally { d.close(); }

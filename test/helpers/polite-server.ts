@@ -4,6 +4,10 @@
  * can assert what the crawler did to the server (spacing, concurrency, what was never fetched).
  * Listens on 127.0.0.1, port 0; close() destroys open sockets so no test hangs.
  */
+import { after, before } from 'node:test';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tempDir } from './cli.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
@@ -108,3 +112,27 @@ export function minGap(times: number[]): number {
 
 /** Resolves after `ms` (slow routes). */
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Per-file setup shared by the politeness suites: a temp dir, fresh database paths, and servers
+ * that are all closed (and the dir removed) after the file.
+ */
+export function politeSuite(prefix: string) {
+  let dir = '';
+  const servers: PoliteServer[] = [];
+  let dbSeq = 0;
+  before(() => { dir = tempDir(`crawl-${prefix}-`); });
+  after(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    dir: () => dir,
+    newDb: () => path.join(dir, `${prefix}${++dbSeq}.db`),
+    async serve(...args: Parameters<typeof startPoliteServer>): Promise<PoliteServer> {
+      const s = await startPoliteServer(...args);
+      servers.push(s);
+      return s;
+    },
+  };
+}

@@ -1,0 +1,21 @@
+/** A local server whose routes a test supplies (and may replace); counts requests per path; closed after the test file. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after } from 'node:test';
+
+export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+export async function startRouteServer(routes: Record<string, Handler>) {
+  const hits = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    const path = req.url ?? '/';
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    const h = routes[path];
+    if (h) h(req, res);
+    else { res.statusCode = 404; res.end('not found'); }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  after(() => { server.closeAllConnections(); server.close(); });
+  return { origin, routes, hits, count: (p: string) => hits.get(p) ?? 0 };
+}
