@@ -1,0 +1,73 @@
+/**
+ * OPTION_SPECS: every crawl option once — type, default, limits, help text. The CLI (yargs), the
+ * config file, the library API and the README reference are all derived from it; validation is in
+ * resolveOptions() (options.ts).
+ */
+import os from 'node:os';
+import type { CrawlOptions } from './options.js';
+
+export type OptionType = 'string' | 'number' | 'boolean' | 'duration' | 'size' | 'list' | 'choice';
+
+/** Describes one option once; everything else (yargs, config, README) is derived from it. */
+export interface OptionSpec {
+  key: keyof CrawlOptions;
+  type: OptionType;
+  /** Default in user units (e.g. '1d' for durations). `undefined`: unset. */
+  default: unknown;
+  describe: string;
+  group: 'Input and output' | 'Scope and limits' | 'Politeness' | 'Fetching' | 'Parsing' | 'Scheduling' | 'Display';
+  choices?: readonly string[];
+  min?: number;
+  max?: number;
+  alias?: string;
+  /** Text shown instead of the default value (e.g. "cores - 1"). */
+  defaultText?: string;
+}
+
+const CORES = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+
+/** Default User-Agent: names the crawler and asks the user to add a contact. */
+export const DEFAULT_USER_AGENT = 'crawl/0.1 (+https://example.invalid/set-your-contact-with--user-agent)';
+
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  { key: 'urls', type: 'string', default: undefined, group: 'Input and output', alias: 'u', describe: 'Seed file: one URL per line, # comments; "-" reads stdin' },
+  { key: 'db', type: 'string', default: 'data/crawl.db', group: 'Input and output', describe: 'SQLite database to write (created if missing; a second run resumes or refreshes it)' },
+  { key: 'scope', type: 'choice', choices: ['host', 'domain', 'any'], default: 'host', group: 'Scope and limits', describe: "Follow links on the seed's host, its registrable domain, or anywhere" },
+  { key: 'include', type: 'list', default: [], group: 'Scope and limits', describe: 'Only follow URLs matching one of these regular expressions (repeatable)' },
+  { key: 'exclude', type: 'list', default: [], group: 'Scope and limits', describe: 'Never follow URLs matching one of these regular expressions (repeatable)' },
+  { key: 'maxPages', type: 'number', default: 0, min: 0, group: 'Scope and limits', describe: 'Stop after fetching this many pages in a run (0: no limit)' },
+  { key: 'maxDepth', type: 'number', default: 16, min: 0, group: 'Scope and limits', describe: 'Maximum link depth from a seed (seeds are depth 0)' },
+  { key: 'maxPagesPerHost', type: 'number', default: 0, min: 0, group: 'Scope and limits', describe: 'Maximum pages fetched per host in a run (0: no limit)' },
+  { key: 'maxUrlLength', type: 'number', default: 2048, min: 16, group: 'Scope and limits', describe: 'Longer URLs are not followed (trap defence)' },
+  { key: 'maxRepeatedSegments', type: 'number', default: 2, min: 1, group: 'Scope and limits', describe: 'Paths where one segment occurs more often are not followed, e.g. /a/b/a/b/a/b (trap defence)' },
+  { key: 'stripParams', type: 'list', default: ['jsessionid', 'phpsessid', 'sid', 'sessionid', 'utm_*', 'fbclid', 'gclid'], group: 'Scope and limits', describe: 'Query parameters removed from URLs; a trailing * matches a prefix (pass "" to strip none)' },
+  { key: 'concurrency', type: 'number', default: 16, min: 1, max: 1024, alias: 'c', group: 'Politeness', describe: 'Fetches in flight at once, all hosts together' },
+  { key: 'perHost', type: 'number', default: 2, min: 1, max: 256, group: 'Politeness', describe: 'Fetches in flight at once to one host' },
+  { key: 'delay', type: 'duration', default: '100ms', group: 'Politeness', describe: 'Minimum time between request starts to one host (robots.txt Crawl-delay raises it)' },
+  { key: 'maxCrawlDelay', type: 'duration', default: '30s', group: 'Politeness', describe: 'Cap on a robots.txt Crawl-delay and on a Retry-After wait' },
+  { key: 'robotsRetry', type: 'duration', default: '60s', group: 'Politeness', describe: 'After a robots.txt answers 5xx/429, wait this long before fetching it again (its host waits too; after 2 retries its URLs are recorded ROBOTS_UNAVAILABLE)' },
+  { key: 'userAgent', type: 'string', default: DEFAULT_USER_AGENT, group: 'Politeness', describe: 'User-Agent header; put your contact URL or e-mail in it. Its first token is the robots.txt product token' },
+  { key: 'ignoreRobots', type: 'boolean', default: false, group: 'Politeness', describe: 'Do not fetch or obey robots.txt (off by default: robots.txt is obeyed)' },
+  { key: 'sitemaps', type: 'boolean', default: false, group: 'Politeness', describe: 'Also seed from Sitemap: lines in robots.txt and /sitemap.xml' },
+  { key: 'allowPrivate', type: 'boolean', default: false, group: 'Fetching', describe: 'Let discovered links reach loopback, private and link-local addresses (seed hosts always may)' },
+  { key: 'connectTimeout', type: 'duration', default: '10s', group: 'Fetching', describe: 'Time to establish a connection' },
+  { key: 'headersTimeout', type: 'duration', default: '15s', group: 'Fetching', describe: 'Time from request to response headers' },
+  { key: 'bodyTimeout', type: 'duration', default: '15s', group: 'Fetching', describe: 'Longest silence while reading the body' },
+  { key: 'totalTimeout', type: 'duration', default: '60s', group: 'Fetching', describe: 'Total time for one fetch attempt, body included (stops trickling servers)' },
+  { key: 'maxBytes', type: 'size', default: '5MiB', group: 'Fetching', describe: 'Cap on the decompressed body; larger bodies are recorded as BODY_TOO_LARGE' },
+  { key: 'maxRedirects', type: 'number', default: 5, min: 0, max: 50, group: 'Fetching', describe: 'Redirect hops followed from one URL' },
+  { key: 'retries', type: 'number', default: 2, min: 0, max: 20, group: 'Fetching', describe: 'Retries after network errors, 408, 429 and 5xx (attempts = retries + 1)' },
+  { key: 'retryDelay', type: 'duration', default: '1s', group: 'Fetching', describe: 'Base of the exponential retry backoff (doubled each attempt, with jitter)' },
+  { key: 'workers', type: 'number', default: Math.max(1, CORES - 1), defaultText: 'cores - 1, at least 1', min: 1, max: 64, group: 'Parsing', describe: 'Parse worker threads' },
+  { key: 'parseTimeout', type: 'duration', default: '10s', group: 'Parsing', describe: 'A page that takes longer to parse is recorded as PARSE_TIMEOUT' },
+  { key: 'workerMemory', type: 'number', default: 256, min: 32, group: 'Parsing', describe: 'Heap limit of each parse worker in MB (a page that blows it is PARSE_FAILED)' },
+  { key: 'extract', type: 'string', default: undefined, group: 'Parsing', describe: 'Module whose default export (cheerio root, url) => JSON runs in the parse workers; result stored in pages.extract' },
+  { key: 'recrawlAfter', type: 'duration', default: '1d', group: 'Scheduling', describe: 'On a new run, refetch pages whose last successful fetch is older than this' },
+  { key: 'adaptiveRecrawl', type: 'boolean', default: false, group: 'Scheduling', describe: 'Adapt each page\'s refetch interval to how often it changes (halve on change, x1.5 when unchanged, between 1h and 30d)' },
+  { key: 'maxTime', type: 'duration', default: '0', group: 'Scheduling', describe: 'Stop gracefully after this long, leaving a resumable run (0: no limit)' },
+  { key: 'failOnErrorRate', type: 'number', default: undefined, min: 0, max: 1, group: 'Scheduling', describe: 'Exit 3 when more than this share (0..1) of fetched URLs failed' },
+  { key: 'logFormat', type: 'choice', choices: ['plain', 'json'], default: 'plain', group: 'Display', describe: 'Log lines on stderr: plain text or one JSON object per line' },
+  { key: 'progress', type: 'boolean', default: true, group: 'Display', describe: 'Live progress bar on a terminal (never when stderr is not a TTY)' },
+  { key: 'quiet', type: 'boolean', default: false, alias: 'q', group: 'Display', describe: 'Print errors only' },
+  { key: 'verbose', type: 'boolean', default: false, alias: 'v', group: 'Display', describe: 'Print one line per URL' },
+];
