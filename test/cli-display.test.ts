@@ -105,6 +105,11 @@ test('not on a TTY: no progress or escape codes; --verbose one line per URL; --q
   assert.equal(events[0].event, 'start');
   const last = events[events.length - 1];
   assert.equal(last.event, 'summary');
+  const locked = await runCli(['--urls', seeds, '--db', path.join(dir, 'v3.db'), '--log-format', 'json', '--concurrency', '0']);
+  assert.equal(locked.code, 2);
+  const fatal = JSON.parse(locked.stderr.trim()) as { event: string; code: string; exit: number; message: string };
+  assert.deepEqual([fatal.event, fatal.code, fatal.exit], ['fatal', 'BAD_INPUT', 2]);
+  assert.match(fatal.message, /--concurrency/);
   assert.equal(last.exit, 0);
   assert.equal(last.pages, pagesIn(path.join(dir, 'v3.db')));
 });

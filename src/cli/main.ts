@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import yargs from 'yargs';
 import { BadInputError, CrawlError, EXIT, exitCodeFor } from '../errors.js';
 import { OPTION_SPECS, closest, flagName } from '../options.js';
+import { EVENTS } from '../log/logger.js';
 import { crawlCommand } from './commands/crawl.js';
 import { queryCommand } from './commands/query.js';
 import { statsCommand } from './commands/stats.js';
@@ -48,6 +49,12 @@ export function explainUnknown(msg: string, argv: string[] = []): string {
   return `unknown option${parts.length > 1 ? 's' : ''} ${parts.join(', ')}; see crawl --help`;
 }
 
+/** True when the command line asks for JSON log lines (--log-format json / --log-format=json). */
+function wantsJsonLog(argv: string[]): boolean {
+  const i = argv.indexOf('--log-format');
+  return argv.includes('--log-format=json') || (i >= 0 && argv[i + 1] === 'json');
+}
+
 /** Runs the CLI with `argv` (without node and script); sets the exit code. */
 export async function main(argv: string[]): Promise<void> {
   let code: number = EXIT.OK;
@@ -84,7 +91,11 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException)?.code === 'EPIPE') process.exit(EXIT.OK);
     code = exitCodeFor(err);
-    if (err instanceof CrawlError) process.stderr.write(`crawl: ${err.message}\n`);
+    if (wantsJsonLog(argv)) {
+      // Scripts reading --log-format json get the failure as an event too (locked, bad input, database).
+      const fields = { code: err instanceof CrawlError ? err.code : 'INTERNAL', exit: code, message: (err as Error)?.message ?? String(err) };
+      process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', event: EVENTS.fatal, ...fields }) + '\n');
+    } else if (err instanceof CrawlError) process.stderr.write(`crawl: ${err.message}\n`);
     else process.stderr.write(`crawl: internal error: ${(err as Error)?.stack ?? String(err)}\nPlease report it with the command line you ran.\n`);
   }
   process.exitCode = code;
