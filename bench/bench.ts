@@ -126,7 +126,7 @@ async function runOne(sc: Scenario, tool: Tool, a: Args): Promise<Row> {
     const max = sc.maxPages ? ['--max-pages', String(sc.maxPages)] : [];
     let r: RunResult;
     if (tool === 'ours') {
-      r = await measure(process.execPath, [CRAWL_BIN, '--urls', seeds, '--db', path.join(tmp, 'bench.db'), ...OUR_FLAGS(a.concurrency), ...max],
+      r = await measure(CRAWL_BIN, ['--urls', seeds, '--db', path.join(tmp, 'bench.db'), ...OUR_FLAGS(a.concurrency), ...max],
         { cwd: ROOT, timeoutMs: a.timeoutMin * 60_000 });
     } else {
       const storage = path.join(tmp, 'crawlee-storage');
