@@ -8,20 +8,10 @@ import { CrawlError, ErrorCodes } from '../src/errors.js';
 import { UndiciFetcher } from '../src/fetch/fetcher.js';
 import { isPrivateAddress } from '../src/fetch/private-guard.js';
 import { parseRetryAfter } from '../src/fetch/retry-after.js';
-import type { FetcherOptions } from '../src/fetch/types.js';
 import { SELF_SIGNED_CERT, SELF_SIGNED_KEY } from './helpers/self-signed.js';
-import { startFaultServer, type FaultServer } from './helpers/fault-server.js';
+import { startFaultServer, TEST_FETCHER_OPTIONS, type FaultServer } from './helpers/fault-server.js';
 
-const OPTS: FetcherOptions = {
-  userAgent: 'crawl-test/1.0 (+https://example.invalid/bot)',
-  perHost: 4,
-  connectTimeoutMs: 1000,
-  headersTimeoutMs: 500,
-  bodyTimeoutMs: 800,
-  totalTimeoutMs: 1500,
-  maxBytes: 1024 * 1024,
-  allowPrivateHost: () => true,
-};
+const OPTS = TEST_FETCHER_OPTIONS;
 
 /** dns.lookup-shaped function mapping every name to 127.0.0.1. */
 const toLoopback = ((_h: string, o: { all?: boolean }, cb: (...a: unknown[]) => void) =>

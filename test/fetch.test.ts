@@ -3,20 +3,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CrawlError, ErrorCodes } from '../src/errors.js';
 import { UndiciFetcher } from '../src/fetch/fetcher.js';
-import type { FetcherOptions } from '../src/fetch/types.js';
-import { FIXTURE_TEXT, startFaultServer, type FaultServer } from './helpers/fault-server.js';
+import { FIXTURE_TEXT, startFaultServer, TEST_FETCHER_OPTIONS, type FaultServer } from './helpers/fault-server.js';
 
 const MiB = 1024 * 1024;
-const OPTS: FetcherOptions = {
-  userAgent: 'crawl-test/1.0 (+https://example.invalid/bot)',
-  perHost: 4,
-  connectTimeoutMs: 1000,
-  headersTimeoutMs: 500,
-  bodyTimeoutMs: 800,
-  totalTimeoutMs: 1500,
-  maxBytes: 1 * MiB,
-  allowPrivateHost: () => true,
-};
+const OPTS = TEST_FETCHER_OPTIONS;
 
 let srv: FaultServer;
 let f: UndiciFetcher;

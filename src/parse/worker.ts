@@ -26,6 +26,8 @@ const MAX_ANCHOR_TEXT = 300;
 
 const settings: ParseWorkerData = (rawWorkerData as ParseWorkerData | null) ?? { stripParams: [], extract: null };
 const rules: NormalizeRules = { stripParams: settings.stripParams };
+/** Read once: a worker inherits its environment when the pool starts it. */
+const TEST_HOOKS = process.env.CRAWL_TEST_HOOKS === '1';
 const busyUs = settings.busyUs ? new BigInt64Array(settings.busyUs) : null;
 
 /** The user's extractor function, as the module's default export. */
@@ -66,7 +68,7 @@ async function parsePage(task: ParseTask): Promise<ParseResult> {
       return { ok: false, code: 'NOT_HTML', message: `body of ${task.url} is binary data, not HTML` };
     }
     const { text: html, encoding } = decodeAs(bytes, sniffed);
-    if (process.env.CRAWL_TEST_HOOKS === '1') testHooks(task.url);
+    if (TEST_HOOKS) testHooks(task.url);
     // cheerio/slim always parses with htmlparser2 (2-3x faster than parse5 on a 44 KB page); it does
     // not synthesize <html>/<head>/<body>, which the field extraction below allows for.
     $ = load(html);

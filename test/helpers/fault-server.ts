@@ -37,6 +37,7 @@
  *   anything else          404 HTML
  * Extra routes can be passed to startFaultServer({ routes }) and win over the built-in ones.
  */
+import type { FetcherOptions } from '../../src/fetch/types.js';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import zlib from 'node:zlib';
@@ -94,6 +95,18 @@ function gzipBomb(mb: number): Promise<Buffer> {
   }
   return p;
 }
+
+/** Fetcher options the fetch tests share: short timeouts, a 1 MiB cap, loopback allowed. */
+export const TEST_FETCHER_OPTIONS: FetcherOptions = {
+  userAgent: 'crawl-test/1.0 (+https://example.invalid/bot)',
+  perHost: 4,
+  connectTimeoutMs: 1000,
+  headersTimeoutMs: 500,
+  bodyTimeoutMs: 800,
+  totalTimeoutMs: 1500,
+  maxBytes: 1024 * 1024,
+  allowPrivateHost: () => true,
+};
 
 /** Builds the default /gzip-bomb ahead of time, so a crawl under load does not see the build as a slow server. */
 export async function warmGzipBomb(mb = 200): Promise<void> {

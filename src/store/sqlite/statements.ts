@@ -41,7 +41,6 @@ const SQL = {
   prior: `SELECT u.url, p.fetched_at, p.status, p.etag, p.last_modified, p.content_hash, p.last_ok_at, p.recrawl_interval_s
       FROM urls u LEFT JOIN pages p ON p.url_id = u.id WHERE u.id = ?`,
   markDone: 'UPDATE frontier SET state = 2 WHERE url_id = ?',
-  pageExists: 'SELECT 1 FROM pages WHERE url_id = ?',
   insertPage: `INSERT INTO pages (url_id, url, host, depth, source, run_id, fetched_at, status, final_url, redirect_to,
       content_type, encoding, bytes, duration_ms, ttfb_ms, attempts, error_code, error_message, etag, last_modified, noindex, nofollow,
       title, description, canonical, lang, h1, meta_robots, text, word_count, content_hash, extract,

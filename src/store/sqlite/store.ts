@@ -225,7 +225,7 @@ export class SqliteStore implements Store {
       lang: c?.lang ?? null, h1: c?.h1 ?? null, meta_robots: c?.metaRobots ?? null, text: c?.text ?? null,
       word_count: c?.wordCount ?? null, content_hash: c?.contentHash ?? null, extract: c?.extract ?? null,
     };
-    const exists = this.s.pageExists.get(e.urlId) !== undefined;
+    const exists = e.prior !== null; // claim() read the page row: prior is set exactly when it exists
     if (!exists) {
       this.s.insertPage.run({ ...row, ...content });
     } else {
