@@ -143,11 +143,21 @@ describe('failures inside a worker (CRAWL_TEST_HOOKS)', () => {
     await assertStillWorks();
   });
 
+  test('a page waiting on a thread that dies (out of memory) is parsed on its replacement', async () => {
+    const oom = pool.parse({ url: 'http://example.com/__crawl_test_parse_oom__', body: body(), charset: null });
+    const next = pool.parse({ url: 'http://example.com/next', body: body(), charset: null });
+    assert.equal(pool.queueSize, 0, 'both are on the thread');
+    assert.equal((await oom).ok, false);
+    const r = await next;
+    assert.equal(r.ok, true, JSON.stringify(r));
+    assert.equal((r as ParseOk).title, 'Good');
+  });
+
   test('tasks queued behind a hung page are not timed out by the wait', async () => {
     const hung = pool.parse({ url: 'http://example.com/__crawl_test_parse_hang__', body: body(), charset: null });
     const queued = [1, 2, 3].map((i) => pool.parse({ url: `http://example.com/q${i}`, body: body(), charset: null }));
     assert.equal(pool.pending, 4);
-    assert.equal(pool.queueSize, 3);
+    assert.equal(pool.queueSize, 2, 'the thread holds the hung page and the next one');
     assert.equal((await hung).ok, false);
     for (const r of await Promise.all(queued)) assert.equal(r.ok, true);
     assert.equal(pool.pending, 0);

@@ -11,7 +11,7 @@ import { UndiciFetcher } from '../fetch/fetcher.js';
 import { ParsePool } from '../parse/pool.js';
 import { RobotsPolicy, productToken } from '../polite/robots.js';
 import { Scheduler, type HostState } from '../frontier/scheduler.js';
-import { SqliteStore } from '../store/sqlite/store.js';
+import { ThreadedStore } from '../store/sqlite/threaded.js';
 import { acquireRunLock } from '../store/lock.js';
 import type { FrontierEntry, RunStatus, StopReason } from '../store/types.js';
 import { Scope } from '../url/scope.js';
@@ -30,7 +30,17 @@ export const STOP_GRACE_MS = 10_000;
  * lose four times as many finished pages; exact resume matters more here.
  */
 const FLUSH_EVERY_MS = 25;
+/**
+ * Batches on their way to the writer thread at once. The loop does not wait for a commit: it
+ * keeps fetching while the writer writes, and stops adding batches at this many.
+ */
+const FLUSHES_IN_FLIGHT = 2;
 const PROGRESS_EVERY_MS = 250;
+/**
+ * No new fetch starts while the bodies waiting for (or in) the parse pool exceed this: the bound on
+ * memory when parsing falls behind. Small pages never reach it; --concurrency bounds them.
+ */
+const PARSE_BACKLOG_BYTES = 32 * 1024 * 1024;
 
 /**
  * Crawls from `options.seeds` (or resumes/refreshes the database's run) and resolves to the run summary.
@@ -58,11 +68,11 @@ export async function runCrawl(opts: ResolvedOptions, hooks: CrawlHooks = {}): P
   const rules = { stripParams: opts.stripParams };
   const seeds = normalizeSeeds(opts.seeds, rules);
   const lock = acquireRunLock(opts.db);
-  let store: SqliteStore | undefined;
+  let store: ThreadedStore | undefined;
   let fetcher: UndiciFetcher | undefined;
   let pool: ParsePool | undefined;
   try {
-    store = new SqliteStore(opts.db);
+    store = await ThreadedStore.open(opts.db);
     const run = await openRun(store, opts, seeds);
     if (!run.resumed && seeds.length === 0 && run.queued.size === 0) {
       throw new BadInputError('no seeds: give --urls FILE (one URL per line) or seeds in the config');
@@ -88,7 +98,7 @@ export async function runCrawl(opts: ResolvedOptions, hooks: CrawlHooks = {}): P
 }
 
 interface Parts {
-  store: SqliteStore; fetcher: UndiciFetcher; pool: ParsePool; scheduler: Scheduler; scope: Scope; rules: { stripParams: string[] };
+  store: ThreadedStore; fetcher: UndiciFetcher; pool: ParsePool; scheduler: Scheduler; scope: Scope; rules: { stripParams: string[] };
 }
 
 async function loop(opts: ResolvedOptions, hooks: CrawlHooks, run: Awaited<ReturnType<typeof openRun>>, p: Parts): Promise<RunSummary> {
@@ -124,13 +134,20 @@ async function loop(opts: ResolvedOptions, hooks: CrawlHooks, run: Awaited<Retur
   let started = run.counters.pages;
   let lastFlush = Date.now();
   let sitemapsRunning = false;
-  const parseBound = opts.workers * 4;
 
-  async function flush(): Promise<void> {
+  let flushing = 0;
+  /** Sends the recorded outcomes to the writer; resolves when they are committed (errors end the crawl). */
+  function flush(): Promise<void> {
     lastFlush = Date.now();
-    const r = await p.store.flush();
-    p.scheduler.addQueued(r.queuedByHost);
-    await p.store.saveCounters(run.runId, ctx.counters);
+    flushing++;
+    const counters = { ...ctx.counters };
+    return p.store.flush()
+      .then((r) => {
+        p.scheduler.addQueued(r.queuedByHost);
+        return p.store.saveCounters(run.runId, counters);
+      })
+      .catch((err) => { failure ??= err; requestStop('error'); })
+      .finally(() => { flushing--; poke(); });
   }
 
   const launch = (h: HostState, entry: FrontierEntry) => {
@@ -160,7 +177,7 @@ async function loop(opts: ResolvedOptions, hooks: CrawlHooks, run: Awaited<Retur
     for (;;) {
       let waitUntil: number | null = null;
       // Take from the frontier while there is room in the I/O pool and the parse queue.
-      while (!stop && inflight < opts.concurrency && p.pool.pending < parseBound && !(opts.maxPages && started >= opts.maxPages)) {
+      while (!stop && inflight < opts.concurrency && p.pool.pendingBytes < PARSE_BACKLOG_BYTES && !(opts.maxPages && started >= opts.maxPages)) {
         const pick = p.scheduler.next(Date.now());
         if (pick.kind === 'entry') { launch(pick.host, pick.entry); continue; }
         if (pick.kind === 'claim') { p.scheduler.claimed(pick.host, await p.store.claim(pick.host.host, Math.max(8, opts.perHost * 4))); continue; }
@@ -168,8 +185,12 @@ async function loop(opts: ResolvedOptions, hooks: CrawlHooks, run: Awaited<Retur
         break;
       }
       if (failure) throw failure;
-      const idle = inflight === 0;
-      if (p.store.pending() && (p.store.full || idle || Date.now() - lastFlush >= FLUSH_EVERY_MS)) { await flush(); continue; }
+      // Idle: nothing fetching, parsing or being written (a commit may still queue new URLs).
+      const idle = inflight === 0 && flushing === 0;
+      if (p.store.pending() && flushing < FLUSHES_IN_FLIGHT && (p.store.full || inflight === 0 || Date.now() - lastFlush >= FLUSH_EVERY_MS)) {
+        void flush();
+        continue;
+      }
       if (idle && stop) { reason = stop; break; }
       if (idle && !sitemapsRunning && (p.scheduler.empty() || (opts.maxPages && started >= opts.maxPages))) {
         reason = p.scheduler.empty() ? 'finished' : 'max-pages';
@@ -187,6 +208,7 @@ async function loop(opts: ResolvedOptions, hooks: CrawlHooks, run: Awaited<Retur
       });
     }
     await flush();
+    if (failure) throw failure;
   } catch (err) {
     failure ??= err;
   } finally {

@@ -1,10 +1,16 @@
 /**
  * The parse worker pool: a fixed number of Piscina worker threads running ./worker.js.
  *
- * Why a small queue of our own in front of Piscina: the parse timeout must measure parsing,
- * not waiting. An AbortSignal given to Piscina starts ticking at submission, so a page stuck
- * behind a slow one would time out in the queue. Tasks are therefore handed to Piscina only
- * when a thread is free, and the timer starts then.
+ * Each thread holds up to TASKS_PER_THREAD tasks: the one it parses and the next, so it goes
+ * straight on to the next page instead of idling until the main thread's event loop gets round
+ * to handing it one (on the bench, one-at-a-time left the thread idle ~60% of the time while the
+ * main thread wrote to SQLite). Beyond that, tasks wait in a queue of our own.
+ *
+ * The parse timeout measures parsing, not waiting: each task has a slot in shared arrays where
+ * the worker stamps the time it starts parsing and its threadId; a watchdog terminates the thread
+ * of a task whose parse has run longer than the timeout (Piscina replaces it). A task that
+ * was waiting on that thread, never started, is handed out again; that is why a task sent to a
+ * busy thread is sent as a copy, and the caller's bytes are kept until it settles.
  */
 
 import { resolve } from 'node:path';
@@ -40,10 +46,23 @@ export type PoolParseResult = ParseResult | { ok: false; code: 'PARSE_TIMEOUT' |
  */
 const WORKER_YOUNG_GENERATION_MB = 4;
 
+/**
+ * Tasks a thread holds at once (the one being parsed and the ones queued behind it), and their
+ * bytes: enough for ~25 ms of parsing, so a thread keeps working through a SQLite commit on the
+ * main thread (depth 2 left it idle 60% of the time on the bench; 32: 10%).
+ */
+const TASKS_PER_THREAD = 32;
+const BYTES_PER_THREAD = 4 * 1024 * 1024;
+
 interface Queued {
   task: ParseTask;
   settle: (r: PoolParseResult) => void;
+  /** Handed out again after its thread died before starting it. */
+  retried: boolean;
 }
+
+/** Sent instead of a result when the task's thread died before it started: hand it out again. */
+const RETRY = Symbol('retry');
 
 /** Runs parse tasks on worker threads. `parse` never rejects; `close` when done. */
 export class ParsePool {
@@ -52,12 +71,23 @@ export class ParsePool {
   private readonly timeoutMs: number;
   private readonly waiting: Queued[] = [];
   private running = 0;
+  /** Body bytes of the tasks handed to Piscina and of those waiting. */
+  private handedBytes = 0;
+  private waitingBytes = 0;
   private closed = false;
   private readonly startedAt = performance.now();
-  /** Sum of (settle - dispatch) over finished tasks, ms. */
-  private occupiedMs = 0;
   /** Microseconds the workers spent inside parse(), summed by the workers themselves. */
   private readonly busyUs = new BigInt64Array(new SharedArrayBuffer(8));
+  /** Per task slot: Date.now() when a worker started parsing it, 0 until then. */
+  private readonly stamps: BigInt64Array;
+  private readonly freeSlots: number[];
+  /** Per task slot: the threadId of the worker that started parsing it. */
+  private readonly threadOf: Int32Array;
+  /** Slots of the tasks handed to Piscina. */
+  private readonly active = new Set<number>();
+  /** Slots whose thread the watchdog terminated for taking too long. */
+  private readonly timedOut = new Set<number>();
+  private readonly watchdog: NodeJS.Timeout;
 
   constructor(opts: ParsePoolOptions) {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError(`workers must be an integer >= 1, got ${opts.workers}`);
@@ -65,35 +95,54 @@ export class ParsePool {
     if (!(opts.workerMemoryMb > 0)) throw new RangeError(`workerMemoryMb must be > 0, got ${opts.workerMemoryMb}`);
     this.workers = opts.workers;
     this.timeoutMs = opts.parseTimeoutMs;
-    const workerData: ParseWorkerData = { stripParams: opts.stripParams, extract: toFileUrl(opts.extract), busyUs: this.busyUs.buffer as SharedArrayBuffer };
+    const slots = opts.workers * TASKS_PER_THREAD;
+    this.stamps = new BigInt64Array(new SharedArrayBuffer(8 * slots));
+    this.threadOf = new Int32Array(new SharedArrayBuffer(4 * slots));
+    this.freeSlots = Array.from({ length: slots }, (_, i) => i);
+    const workerData: ParseWorkerData = {
+      stripParams: opts.stripParams, extract: toFileUrl(opts.extract),
+      busyUs: this.busyUs.buffer as SharedArrayBuffer,
+      startStamps: this.stamps.buffer as SharedArrayBuffer, startThreads: this.threadOf.buffer as SharedArrayBuffer,
+    };
     this.piscina = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
       minThreads: opts.workers,
       maxThreads: opts.workers,
+      concurrentTasksPerWorker: TASKS_PER_THREAD,
       resourceLimits: { maxOldGenerationSizeMb: opts.workerMemoryMb, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
       workerData,
     });
     // A thread that dies between tasks makes Piscina emit 'error'; without a listener that
     // would crash the process. Piscina replaces the thread; tasks see their own failure.
     this.piscina.on('error', () => {});
+    // Checks often enough that a timeout overshoots by at most an eighth of itself.
+    this.watchdog = setInterval(() => this.abortOverdue(), Math.max(5, Math.min(250, this.timeoutMs / 8)));
+    this.watchdog.unref();
   }
 
   /**
-   * Parses one page. `task.body`'s memory is transferred to the worker (the caller's view is
-   * detached afterwards) unless it shares its ArrayBuffer with other data (Node's Buffer
-   * pool), in which case it is copied first. Never rejects.
+   * Parses one page. When a thread is free, `task.body`'s memory is transferred to it (the
+   * caller's view is detached afterwards) unless it shares its ArrayBuffer with other data (Node's
+   * Buffer pool), in which case it is copied first; a task that must wait behind another on its
+   * thread is sent as a copy. Never rejects.
    */
   parse(task: ParseTask): Promise<PoolParseResult> {
     if (this.closed) return Promise.resolve({ ok: false, code: 'PARSE_FAILED', message: 'parse pool is closed' });
     return new Promise((settle) => {
-      this.waiting.push({ task, settle });
+      this.waiting.push({ task, settle, retried: false });
+      this.waitingBytes += task.body.byteLength;
       this.pump();
     });
   }
 
-  /** Tasks waiting for a free thread (not yet handed to a worker). */
+  /** Tasks waiting for room on a thread (not yet handed to a worker). */
   get queueSize(): number {
     return this.waiting.length;
+  }
+
+  /** Body bytes of the tasks submitted and not yet settled: use for back-pressure. */
+  get pendingBytes(): number {
+    return this.waitingBytes + this.handedBytes;
   }
 
   /** Tasks submitted and not yet settled (waiting + running): use for back-pressure. */
@@ -111,16 +160,6 @@ export class ParsePool {
     return capacity > 0 ? Math.min(1, Number(Atomics.load(this.busyUs, 0)) / 1000 / capacity) : 0;
   }
 
-  /**
-   * Share of the threads' time during which they held a task, 0..1: parsing, plus handing the
-   * page over and the result back (which waits for the main thread's event loop). Well above
-   * `utilization` means the threads wait on the main thread, not the other way round.
-   */
-  get occupancy(): number {
-    const capacity = (performance.now() - this.startedAt) * this.workers;
-    return capacity > 0 ? Math.min(1, this.occupiedMs / capacity) : 0;
-  }
-
   /** Thread ids of the live worker threads (proves parsing runs off the main thread). */
   threadIds(): number[] {
     return this.piscina.threads.map((w) => w.threadId);
@@ -129,38 +168,76 @@ export class ParsePool {
   /** Stops all threads. Tasks not yet started resolve as PARSE_FAILED. */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.watchdog);
     for (const q of this.waiting.splice(0)) q.settle({ ok: false, code: 'PARSE_FAILED', message: 'parse pool closed' });
     await this.piscina.destroy();
   }
 
   private pump(): void {
-    while (this.running < this.workers && this.waiting.length) {
+    while (this.waiting.length && this.hasRoomFor(this.waiting[0]!.task.body.byteLength)) {
       const next = this.waiting.shift()!;
+      const bytes = next.task.body.byteLength;
+      this.waitingBytes -= bytes;
+      this.handedBytes += bytes;
+      // A thread is free: the task starts at once, so its bytes can be moved instead of copied.
+      const transfer = this.running < this.workers;
       this.running++;
-      const dispatched = performance.now();
-      void this.runOne(next.task).then((r) => {
+      void this.runOne(next.task, transfer && !next.retried).then((r) => {
         this.running--;
-        this.occupiedMs += performance.now() - dispatched;
-        next.settle(r);
+        this.handedBytes -= bytes;
+        if (r === RETRY && !next.retried && !this.closed) {
+          next.retried = true;
+          this.waiting.unshift(next);
+          this.waitingBytes += bytes;
+        } else {
+          next.settle(r === RETRY ? { ok: false, code: 'PARSE_FAILED', message: `parse worker exited before parsing ${next.task.url}` } : r);
+        }
         this.pump();
       });
     }
   }
 
-  private async runOne(task: ParseTask): Promise<PoolParseResult> {
-    const body = ownBuffer(task.body);
-    // Aborting a running task makes Piscina terminate its thread and start a new one.
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), this.timeoutMs);
+  /** A free thread takes any task; busy ones queue up to TASKS_PER_THREAD tasks and BYTES_PER_THREAD. */
+  private hasRoomFor(bytes: number): boolean {
+    if (this.running < this.workers) return true;
+    return this.running < this.workers * TASKS_PER_THREAD && this.handedBytes + bytes <= this.workers * BYTES_PER_THREAD;
+  }
+
+  /** Terminates the threads whose current parse has run longer than the timeout (the watchdog). */
+  private abortOverdue(): void {
+    const now = BigInt(Date.now());
+    for (const slot of this.active) {
+      const started = Atomics.load(this.stamps, slot);
+      if (started === 0n || now - started <= BigInt(this.timeoutMs) || this.timedOut.has(slot)) continue;
+      const threadId = Atomics.load(this.threadOf, slot);
+      const thread = this.piscina.threads.find((t) => t.threadId === threadId);
+      if (!thread) continue;
+      this.timedOut.add(slot);
+      // Piscina sees the thread exit, fails the tasks it held (the others are handed out again)
+      // and starts a replacement.
+      void thread.terminate();
+    }
+  }
+
+  private async runOne(task: ParseTask, transfer: boolean): Promise<PoolParseResult | typeof RETRY> {
+    const slot = this.freeSlots.pop()!;
+    Atomics.store(this.stamps, slot, 0n);
+    this.active.add(slot);
+    const body = transfer ? ownBuffer(task.body) : task.body;
     try {
-      return await this.piscina.run({ url: task.url, body, charset: task.charset }, { transferList: [body.buffer as ArrayBuffer], signal: timeout.signal });
+      // No AbortSignal: Piscina gives a thread at most one abortable task at a time.
+      return await this.piscina.run({ url: task.url, body, charset: task.charset, slot }, { transferList: transfer ? [body.buffer as ArrayBuffer] : [] });
     } catch (err) {
-      if (timeout.signal.aborted) return { ok: false, code: 'PARSE_TIMEOUT', message: `parsing ${task.url} took longer than ${this.timeoutMs} ms` };
+      if (this.timedOut.has(slot)) return { ok: false, code: 'PARSE_TIMEOUT', message: `parsing ${task.url} took longer than ${this.timeoutMs} ms` };
+      // Its thread died (another page crashed or timed out on it) before this page was started.
+      if (!transfer && Atomics.load(this.stamps, slot) === 0n) return RETRY;
       const code = (err as { code?: unknown }).code;
       const why = code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'parse worker ran out of memory' : 'parse worker crashed';
       return { ok: false, code: 'PARSE_FAILED', message: `${why}: ${(err as Error).message ?? String(err)}` };
     } finally {
-      clearTimeout(timer);
+      this.active.delete(slot);
+      this.timedOut.delete(slot);
+      this.freeSlots.push(slot);
     }
   }
 }

@@ -15,15 +15,24 @@ export interface ParseWorkerData {
    * spends inside parse(), so the pool can report real thread utilization.
    */
   busyUs?: SharedArrayBuffer;
+  /**
+   * Optional shared BigInt64 array: the worker stores Date.now() at `startStamps[task.slot]` when it
+   * starts parsing a task, so the pool times the parse itself, not the wait before it.
+   */
+  startStamps?: SharedArrayBuffer;
+  /** Optional shared Int32 array: the worker's threadId at `startThreads[task.slot]`, stored with the stamp. */
+  startThreads?: SharedArrayBuffer;
 }
 
-/** One page to parse. `body` is transferred, not copied. */
+/** One page to parse. `body` is transferred when a thread is free, copied when it must wait. */
 export interface ParseTask {
   /** The URL the body was fetched from (base for relative links unless <base href> says otherwise). */
   url: string;
   body: Uint8Array;
   /** charset parameter of the Content-Type header, if any (second in the sniffing order after a BOM). */
   charset: string | null;
+  /** The pool's timing slot for this task (see ParseWorkerData.startStamps). */
+  slot?: number;
 }
 
 export interface ParsedLink {

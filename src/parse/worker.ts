@@ -12,7 +12,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { workerData as rawWorkerData } from 'node:worker_threads';
+import { threadId, workerData as rawWorkerData } from 'node:worker_threads';
 import { load, type CheerioAPI } from 'cheerio/slim';
 import type { AnyNode, Element } from 'domhandler';
 import { normalizeUrl, type NormalizeRules } from '../url/normalize.js';
@@ -29,6 +29,8 @@ const rules: NormalizeRules = { stripParams: settings.stripParams };
 /** Read once: a worker inherits its environment when the pool starts it. */
 const TEST_HOOKS = process.env.CRAWL_TEST_HOOKS === '1';
 const busyUs = settings.busyUs ? new BigInt64Array(settings.busyUs) : null;
+const startStamps = settings.startStamps ? new BigInt64Array(settings.startStamps) : null;
+const startThreads = settings.startThreads ? new Int32Array(settings.startThreads) : null;
 
 /** The user's extractor function, as the module's default export. */
 type Extractor = ($: CheerioAPI, url: string) => unknown;
@@ -48,13 +50,21 @@ function loadExtractor(specifier: string): Promise<Extractor> {
 
 /** Parses one page. Never throws (see the file comment for the test hooks). */
 export default async function parse(task: ParseTask): Promise<ParseResult> {
-  const started = performance.now();
+  if (startStamps && startThreads && task.slot !== undefined) {
+    Atomics.store(startThreads, task.slot, threadId); // before the stamp: the watchdog reads the stamp first
+    Atomics.store(startStamps, task.slot, BigInt(Date.now()));
+  }
+  if (tasksInHand++ === 0) busySince = performance.now();
   try {
     return await parsePage(task);
   } finally {
-    if (busyUs) Atomics.add(busyUs, 0, BigInt(Math.round((performance.now() - started) * 1000)));
+    // A thread holds up to two tasks whose awaits interleave: busy time is the union of their spans.
+    if (--tasksInHand === 0 && busyUs) Atomics.add(busyUs, 0, BigInt(Math.round((performance.now() - busySince) * 1000)));
   }
 }
+
+let tasksInHand = 0;
+let busySince = 0;
 
 async function parsePage(task: ParseTask): Promise<ParseResult> {
   let ok: ParseOk;

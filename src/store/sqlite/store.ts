@@ -11,7 +11,7 @@ import { dbError, openWritable } from './open.js';
 import { prepareStatements, type Statements } from './statements.js';
 
 /** Outcomes buffered before a flush is forced (see FLUSH_EVERY_MS in crawl.ts: larger commits are cheaper). */
-const BATCH = 256;
+export const BATCH = 256;
 /** url -> id cache entries kept before the cache is dropped (bounds memory). */
 const ID_CACHE_MAX = 50_000;
 

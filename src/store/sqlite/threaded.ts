@@ -1,0 +1,150 @@
+/**
+ * ThreadedStore: the Store the crawl uses. It hands every call to a SqliteStore on a thread of its
+ * own (./writer-thread.ts) and resolves with its answer, so the ~0.6 ms of SQLite work per page
+ * (pages, links, frontier, full-text index) no longer competes with fetching on the main thread.
+ * Calls are served in the order they are made, one at a time, on one connection: the same
+ * transactions, in the same order, as SqliteStore on the main thread.
+ */
+import { Worker } from 'node:worker_threads';
+import { DatabaseError, ErrorCodes } from '../../errors.js';
+import type {
+  EnqueueItem, FlushResult, FrontierEntry, PageOutcome, RobotsRecord, RunCounters, RunRow, RunStatus, StopReason, Store,
+} from '../types.js';
+import { BATCH } from './store.js';
+import type { ErrorData, WriterInit, WriterMethod, WriterReply, WriterRequest, WriterStartup } from './writer-protocol.js';
+
+/**
+ * Young-generation size of the writer thread: a batch of outcomes is short-lived garbage; Node's
+ * default (two 16 MB semi-spaces) only holds more memory.
+ */
+const WRITER_YOUNG_GENERATION_MB = 4;
+
+interface Call {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+export class ThreadedStore implements Store {
+  private readonly calls = new Map<number, Call>();
+  private nextId = 1;
+  private buffer: PageOutcome[] = [];
+  /** Set once the thread is gone: every later call fails with it. */
+  private dead: Error | null = null;
+  private readonly exited: Promise<void>;
+
+  /** Opens (creating and migrating if needed) `file` on a new writer thread; rejects with DatabaseError. */
+  static async open(file: string): Promise<ThreadedStore> {
+    const worker = new Worker(new URL('./writer-thread.js', import.meta.url), {
+      workerData: { file } satisfies WriterInit,
+      resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB },
+    });
+    let onMessage!: (m: WriterStartup) => void, onError!: (e: Error) => void, onExit!: (code: number) => void;
+    const startup = await new Promise<WriterStartup>((resolve, reject) => {
+      onMessage = resolve;
+      onError = reject;
+      onExit = (code) => reject(new Error(`the database writer thread exited (code ${code}) while opening ${file}`));
+      worker.once('message', onMessage).once('error', onError).once('exit', onExit);
+    }).catch((err: Error) => ({ ready: false as const, error: { name: err.name, message: err.message } }));
+    // Only our own listeners: removeAllListeners() would also drop the Worker's internal ones.
+    worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+    if (!startup.ready) {
+      await worker.terminate();
+      throw toError(startup.error);
+    }
+    return new ThreadedStore(worker, file);
+  }
+
+  private constructor(private readonly worker: Worker, readonly file: string) {
+    worker.on('message', (reply: WriterReply) => {
+      const call = this.calls.get(reply.id);
+      if (!call) return;
+      this.calls.delete(reply.id);
+      if (reply.ok) call.resolve(reply.value);
+      else call.reject(toError(reply.error));
+    });
+    worker.on('error', (err) => this.fail(new DatabaseError(`database ${file}: the writer thread failed: ${err.message}`, { cause: err })));
+    this.exited = new Promise((resolve) => worker.once('exit', () => {
+      this.fail(new DatabaseError(`database ${file}: the writer thread stopped`));
+      resolve();
+    }));
+  }
+
+  lastRun(): Promise<RunRow | undefined> { return this.call('lastRun'); }
+  startRun(optionsJson: string): Promise<number> { return this.call('startRun', optionsJson); }
+  resumeRun(runId: number): Promise<void> { return this.call('resumeRun', runId); }
+  finishRun(runId: number, status: RunStatus, reason: StopReason, counters: RunCounters): Promise<void> {
+    return this.call('finishRun', runId, status, reason, counters);
+  }
+  saveCounters(runId: number, counters: RunCounters): Promise<void> { return this.call('saveCounters', runId, counters); }
+  enqueue(items: EnqueueItem[]): Promise<Map<string, number>> { return this.call('enqueue', items); }
+  enqueueDue(olderThan: string, adaptive: boolean, now: string): Promise<Map<string, number>> {
+    return this.call('enqueueDue', olderThan, adaptive, now);
+  }
+  queuedByHost(): Promise<Map<string, number>> { return this.call('queuedByHost'); }
+  claim(host: string, limit: number): Promise<FrontierEntry[]> { return this.call('claim', host, limit); }
+  skip(entry: FrontierEntry): Promise<void> { return this.call('skip', entry); }
+  summarize(runId: number): Promise<{ byStatusClass: Record<string, number>; errorsByCode: Record<string, number> }> {
+    return this.call('summarize', runId);
+  }
+  getRobots(origin: string): Promise<RobotsRecord | undefined> { return this.call('getRobots', origin); }
+  putRobots(rec: RobotsRecord): Promise<void> { return this.call('putRobots', rec); }
+
+  record(outcome: PageOutcome): void {
+    this.buffer.push(outcome);
+  }
+
+  pending(): number {
+    return this.buffer.length;
+  }
+
+  /** True when the batch is full and the caller should flush now. */
+  get full(): boolean {
+    return this.buffer.length >= BATCH;
+  }
+
+  /**
+   * Sends the recorded outcomes to be written in one transaction; resolves once committed. On a
+   * failure the writer keeps them and writes them with the next flush (as SqliteStore does).
+   */
+  flush(): Promise<FlushResult> {
+    const batch = this.buffer;
+    this.buffer = [];
+    return this.call('flush', batch);
+  }
+
+  /** Writes what is recorded, closes the database and ends the thread. */
+  async close(): Promise<void> {
+    if (this.dead) return;
+    try {
+      if (this.buffer.length) await this.flush();
+      await this.call('close');
+    } finally {
+      await Promise.race([this.exited, new Promise((r) => setTimeout(r, 1000).unref())]);
+      await this.worker.terminate();
+    }
+  }
+
+  private call<T>(method: WriterMethod, ...args: unknown[]): Promise<T> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ id, method, args } satisfies WriterRequest);
+    });
+  }
+
+  private fail(err: Error): void {
+    this.dead ??= err;
+    for (const c of this.calls.values()) c.reject(this.dead);
+    this.calls.clear();
+  }
+}
+
+/** An error from the writer, as the class the crawl's exit codes know. */
+function toError(e: ErrorData): Error {
+  if (e.code === ErrorCodes.DB_ERROR) return new DatabaseError(e.message);
+  const err = new Error(e.message);
+  err.name = e.name;
+  if (e.code) (err as Error & { code?: string }).code = e.code;
+  return err;
+}

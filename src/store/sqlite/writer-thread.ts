@@ -1,0 +1,45 @@
+/**
+ * The SQLite writer thread: owns the only connection of a crawl and serves ThreadedStore's
+ * requests in order (src/store/sqlite/writer-protocol.ts). Writing pages, links, the frontier
+ * and the full-text index takes ~0.6 ms per page; here it runs beside the fetch loop instead of
+ * inside it.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { SqliteStore } from './store.js';
+import { errorToData, type WriterInit, type WriterReply, type WriterRequest, type WriterStartup } from './writer-protocol.js';
+import type { PageOutcome } from '../types.js';
+
+const port = parentPort!;
+let store: SqliteStore | null = null;
+try {
+  store = new SqliteStore((workerData as WriterInit).file);
+  port.postMessage({ ready: true } satisfies WriterStartup);
+} catch (err) {
+  port.postMessage({ ready: false, error: errorToData(err) } satisfies WriterStartup);
+  port.close();
+}
+
+if (store) {
+  const s = store;
+  port.on('message', (req: WriterRequest) => {
+    void serve(s, req).then((reply) => {
+      port.postMessage(reply);
+      if (req.method === 'close' && reply.ok) port.close(); // nothing keeps the thread alive: it exits
+    });
+  });
+}
+
+async function serve(s: SqliteStore, req: WriterRequest): Promise<WriterReply> {
+  try {
+    let value: unknown;
+    if (req.method === 'flush') {
+      for (const o of req.args[0] as PageOutcome[]) s.record(o);
+      value = await s.flush();
+    } else {
+      value = await (s[req.method] as (...a: unknown[]) => Promise<unknown>)(...req.args);
+    }
+    return { id: req.id, ok: true, value };
+  } catch (err) {
+    return { id: req.id, ok: false, error: errorToData(err) };
+  }
+}
