@@ -57,8 +57,8 @@ const BYTES_PER_THREAD = 4 * 1024 * 1024;
 interface Queued {
   task: ParseTask;
   settle: (r: PoolParseResult) => void;
-  /** Handed out again after its thread died before starting it. */
-  retried: boolean;
+  /** Times handed out again after its thread died before starting it (another page crashed it). */
+  retries: number;
 }
 
 /** Sent instead of a result when the task's thread died before it started: hand it out again. */
@@ -129,7 +129,7 @@ export class ParsePool {
   parse(task: ParseTask): Promise<PoolParseResult> {
     if (this.closed) return Promise.resolve({ ok: false, code: 'PARSE_FAILED', message: 'parse pool is closed' });
     return new Promise((settle) => {
-      this.waiting.push({ task, settle, retried: false });
+      this.waiting.push({ task, settle, retries: 0 });
       this.waitingBytes += task.body.byteLength;
       this.pump();
     });
@@ -182,11 +182,12 @@ export class ParsePool {
       // A thread is free: the task starts at once, so its bytes can be moved instead of copied.
       const transfer = this.running < this.workers;
       this.running++;
-      void this.runOne(next.task, transfer && !next.retried).then((r) => {
+      void this.runOne(next.task, transfer && next.retries === 0).then((r) => {
         this.running--;
         this.handedBytes -= bytes;
-        if (r === RETRY && !next.retried && !this.closed) {
-          next.retried = true;
+        // Each death was caused by a page that did start; one that never starts is not at fault.
+        if (r === RETRY && next.retries < TASKS_PER_THREAD && !this.closed) {
+          next.retries++;
           this.waiting.unshift(next);
           this.waitingBytes += bytes;
         } else {
