@@ -50,55 +50,26 @@ export function visibleText(nodes: AnyNode | readonly AnyNode[]): string {
  * count words took ~35% of the worker's time on a 44 KB page.
  */
 export function visibleTextAndWords(nodes: AnyNode | readonly AnyNode[]): TextAndWords {
-  const out: string[] = [];
-  let words = 0;
-  // A space is owed before the next word (whitespace or a block boundary was seen since the last one).
-  let space = false;
+  const b = new TextBuilder();
   // Stack of nodes still to visit; `null` marks the end of a block element (owes a space).
   const stack: (AnyNode | null)[] = Array.isArray(nodes) ? [...nodes].reverse() : [nodes as AnyNode];
   while (stack.length) {
     const node = stack.pop();
     if (node === null) {
-      space = true;
+      b.boundary();
       continue;
     }
     if (node === undefined) break;
     switch (node.type) {
-      case 'text': {
-        let s = node.data;
-        let spaces = scan(s);
-        if (spaces < 0) {
-          s = s.replace(/\s+/g, ' ');
-          spaces = countSpaces(s);
-        }
-        if (s === '') break;
-        // Now the only whitespace in s is single plain spaces, `spaces` of them.
-        const lead = s.charCodeAt(0) === 32;
-        const trail = s.charCodeAt(s.length - 1) === 32;
-        if (lead || trail) {
-          s = s.slice(lead ? 1 : 0, trail ? s.length - 1 : s.length);
-          spaces -= (lead ? 1 : 0) + (trail && s !== '' ? 1 : 0);
-        }
-        if (s === '') {
-          space = true; // the node was whitespace only
-          break;
-        }
-        if (out.length === 0) words++;
-        else if (space || lead) {
-          out.push(' ');
-          words++;
-        } // else glued to the previous word ("Hel<b>lo</b>"): no new word
-        out.push(s);
-        words += spaces;
-        space = trail;
+      case 'text':
+        b.text(node.data);
         break;
-      }
       case 'tag':
       case 'root': {
         const name = node.type === 'tag' ? node.name : '';
         if (HIDDEN.has(name)) break;
         if (node.type === 'tag' && !INLINE.has(name)) {
-          space = true;
+          b.boundary();
           stack.push(null);
         }
         for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]);
@@ -109,7 +80,71 @@ export function visibleTextAndWords(nodes: AnyNode | readonly AnyNode[]): TextAn
         break;
     }
   }
-  return { text: out.join(''), words };
+  return b.result();
+}
+
+/**
+ * True for elements whose subtree is never visible text: HIDDEN, plus <script> and <style>
+ * (which domhandler gives node types of their own). None of them is a word boundary either.
+ */
+export function isHiddenElement(name: string): boolean {
+  return HIDDEN.has(name) || name === 'script' || name === 'style';
+}
+
+/** True for elements that start a new word where they open and close (block and unknown ones). */
+export function isBoundaryElement(name: string): boolean {
+  return !INLINE.has(name);
+}
+
+/**
+ * Builds visible text from text nodes and block boundaries, in document order: whitespace
+ * collapsed to single spaces, a space at a boundary between words, words counted. Used by the
+ * DOM walk above and by the streaming extraction (stream-fields.ts), so both produce the same text.
+ */
+export class TextBuilder {
+  private readonly out: string[] = [];
+  private words = 0;
+  /** A space is owed before the next word (whitespace or a block boundary was seen since the last one). */
+  private space = false;
+
+  /** A block element opened or closed. */
+  boundary(): void {
+    this.space = true;
+  }
+
+  /** The data of one text node (adjacent text merged, as domhandler does). */
+  text(data: string): void {
+    let s = data;
+    let spaces = scan(s);
+    if (spaces < 0) {
+      s = s.replace(/\s+/g, ' ');
+      spaces = countSpaces(s);
+    }
+    if (s === '') return;
+    // Now the only whitespace in s is single plain spaces, `spaces` of them.
+    const lead = s.charCodeAt(0) === 32;
+    const trail = s.charCodeAt(s.length - 1) === 32;
+    if (lead || trail) {
+      s = s.slice(lead ? 1 : 0, trail ? s.length - 1 : s.length);
+      spaces -= (lead ? 1 : 0) + (trail && s !== '' ? 1 : 0);
+    }
+    if (s === '') {
+      this.space = true; // the node was whitespace only
+      return;
+    }
+    if (this.out.length === 0) this.words++;
+    else if (this.space || lead) {
+      this.out.push(' ');
+      this.words++;
+    } // else glued to the previous word ("Hel<b>lo</b>"): no new word
+    this.out.push(s);
+    this.words += spaces;
+    this.space = trail;
+  }
+
+  result(): TextAndWords {
+    return { text: this.out.join(''), words: this.words };
+  }
 }
 
 /**

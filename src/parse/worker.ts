@@ -11,18 +11,14 @@
  *   __crawl_test_parse_oom__    allocation until the worker's heap limit    -> the thread dies, PARSE_FAILED
  */
 
-import { createHash } from 'node:crypto';
 import { threadId, workerData as rawWorkerData } from 'node:worker_threads';
 import { load, type CheerioAPI } from 'cheerio/slim';
-import type { AnyNode, Element } from 'domhandler';
-import { normalizeUrl, type NormalizeRules } from '../url/normalize.js';
-import { collect } from './collect.js';
+import type { AnyNode } from 'domhandler';
+import type { NormalizeRules } from '../url/normalize.js';
 import { decodeAs, looksBinary, sniffEncoding } from './decode.js';
-import { collapseWhitespace, visibleText, visibleTextAndWords } from './extract-text.js';
-import type { ParsedLink, ParseOk, ParseResult, ParseTask, ParseWorkerData } from './protocol.js';
-
-/** Anchor text is capped so a link wrapped around a whole article does not bloat the database. */
-const MAX_ANCHOR_TEXT = 300;
+import { fieldsFromDom, toParseOk } from './fields.js';
+import { fieldsFromHtml } from './stream-fields.js';
+import type { ParseOk, ParseResult, ParseTask, ParseWorkerData } from './protocol.js';
 
 const settings: ParseWorkerData = (rawWorkerData as ParseWorkerData | null) ?? { stripParams: [], extract: null };
 const rules: NormalizeRules = { stripParams: settings.stripParams };
@@ -68,7 +64,7 @@ let busySince = 0;
 
 async function parsePage(task: ParseTask): Promise<ParseResult> {
   let ok: ParseOk;
-  let $: CheerioAPI;
+  let $: CheerioAPI | undefined;
   try {
     // Structured clone turns a Buffer into a plain Uint8Array; view it without copying.
     const bytes = Buffer.from(task.body.buffer, task.body.byteOffset, task.body.byteLength);
@@ -79,82 +75,20 @@ async function parsePage(task: ParseTask): Promise<ParseResult> {
     }
     const { text: html, encoding } = decodeAs(bytes, sniffed);
     if (TEST_HOOKS) testHooks(task.url);
-    // cheerio/slim always parses with htmlparser2 (2-3x faster than parse5 on a 44 KB page); it does
-    // not synthesize <html>/<head>/<body>, which the field extraction below allows for.
-    $ = load(html);
-    ok = extractFields($, task.url, encoding);
+    if (settings.extract) {
+      // A custom extractor needs the DOM. cheerio/slim always parses with htmlparser2 (2-3x faster
+      // than parse5 on a 44 KB page); it does not synthesize <html>/<head>/<body>.
+      $ = load(html);
+      ok = toParseOk(fieldsFromDom($.root().get(0) as AnyNode), task.url, encoding, rules);
+    } else {
+      // Same parser, same fields, no DOM (stream-fields.ts).
+      ok = toParseOk(fieldsFromHtml(html), task.url, encoding, rules);
+    }
   } catch (err) {
     return { ok: false, code: 'PARSE_FAILED', message: errorMessage(err) };
   }
-  if (settings.extract) await runExtractor(settings.extract, $, task.url, ok);
+  if (settings.extract) await runExtractor(settings.extract, $!, task.url, ok);
   return ok;
-}
-
-function extractFields($: CheerioAPI, pageUrl: string, encoding: string): ParseOk {
-  const c = collect($.root().get(0) as AnyNode);
-  const base = baseUrl(c.base, pageUrl);
-  const title = c.title ? collapseWhitespace(textOf(c.title)) : null;
-  // Without a <body> tag (htmlparser2 adds none), the whole document minus <head> is the body.
-  const { text, words } = visibleTextAndWords(c.body ?? ($.root().get(0) as AnyNode));
-  let description: string | null = null;
-  const robots: string[] = [];
-  for (const meta of c.metas) {
-    const name = meta.attribs.name.trim().toLowerCase();
-    const content = meta.attribs.content;
-    if (content === undefined) continue;
-    if (name === 'description' && description === null) description = collapseWhitespace(content);
-    else if (name === 'robots') robots.push(collapseWhitespace(content));
-  }
-  const lang = c.html?.attribs.lang?.trim();
-  return {
-    ok: true,
-    encoding,
-    title,
-    description,
-    canonical: c.canonical ? normalizeUrl(c.canonical.attribs.href, base, rules) ?? null : null,
-    lang: lang ? lang : null,
-    h1: c.h1 ? visibleText(c.h1) : null,
-    // Several robots metas combine, as search engines read them.
-    metaRobots: robots.length ? robots.join(', ').toLowerCase() : null,
-    links: extractLinks(c.links, base),
-    text,
-    wordCount: words,
-    contentHash: createHash('sha256').update(`${title ?? ''}\n${text}`).digest('hex'),
-  };
-}
-
-/** Raw text content (a <title> holds only text, so no block spacing is needed). */
-function textOf(el: Element): string {
-  return el.children.map((n) => (n.type === 'text' ? n.data : '')).join('');
-}
-
-/** The document base URL: <base href> resolved against the page URL, if it is http(s). */
-function baseUrl(baseEl: Element | null, pageUrl: string): string {
-  if (baseEl === null) return pageUrl;
-  try {
-    const u = new URL(baseEl.attribs.href, pageUrl);
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : pageUrl;
-  } catch {
-    return pageUrl;
-  }
-}
-
-function extractLinks(anchors: readonly Element[], base: string): ParsedLink[] {
-  const seen = new Set<string>();
-  const links: ParsedLink[] = [];
-  for (const el of anchors) {
-    const url = normalizeUrl(el.attribs.href, base, rules);
-    if (url === undefined || seen.has(url)) continue;
-    seen.add(url);
-    const text = visibleText(el.children);
-    const rel = el.attribs.rel === undefined ? null : collapseWhitespace(el.attribs.rel).toLowerCase();
-    links.push({
-      url,
-      text: text.length > MAX_ANCHOR_TEXT ? text.slice(0, MAX_ANCHOR_TEXT) : text,
-      rel: rel ? rel : null,
-    });
-  }
-  return links;
 }
 
 /** Runs the user's extractor; its failures land in `extractError`, never fail the page. */
