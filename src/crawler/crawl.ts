@@ -77,7 +77,7 @@ export async function runCrawl(opts: ResolvedOptions, hooks: CrawlHooks = {}): P
     if (!run.resumed && seeds.length === 0 && run.queued.size === 0) {
       throw new BadInputError('no seeds: give --urls FILE (one URL per line) or seeds in the config');
     }
-    const scope = new Scope(opts, seeds.length ? seeds : run.previousSeeds);
+    const scope = await Scope.create(opts, seeds.length ? seeds : run.previousSeeds);
     const seedHostnames = new Set([...(seeds.length ? seeds : run.previousSeeds)].map((s) => new URL(s).hostname));
     fetcher = new UndiciFetcher({
       userAgent: opts.userAgent, perHost: opts.perHost, connectTimeoutMs: opts.connectTimeoutMs, headersTimeoutMs: opts.headersTimeoutMs,

@@ -14,10 +14,10 @@ import { BATCH } from './store.js';
 import type { ErrorData, WriterInit, WriterMethod, WriterReply, WriterRequest, WriterStartup } from './writer-protocol.js';
 
 /**
- * Young-generation size of the writer thread: a batch of outcomes is short-lived garbage; Node's
- * default (two 16 MB semi-spaces) only holds more memory.
+ * Young-generation size of the writer thread: a batch of outcomes is short-lived garbage. As for
+ * the parse threads (src/parse/pool.ts), a balance between RSS and time spent in scavenges.
  */
-const WRITER_YOUNG_GENERATION_MB = 4;
+const WRITER_YOUNG_GENERATION_MB = 8;
 
 interface Call {
   resolve: (v: unknown) => void;
