@@ -154,7 +154,8 @@ async function runOne(sc: Scenario, tool: Tool, a: Args): Promise<Row> {
     return {
       scenario: sc.name, tool, ok, status: r.timedOut ? 'timeout' : r.exitCode === 0 ? 'ok' : `exit ${r.exitCode ?? r.signal}`,
       pages: fetched, wallS: r.wallMs / 1000, cpuS: r.cpuS, peakRssMb: r.peakRssMb, duplicates, missed,
-      urlsKnown, elu: num(summary?.event_loop_utilization), workerUtil: num(summary?.worker_utilization), load: [loadAtStart, os.loadavg()[0]],
+      urlsKnown, elu: num(summary?.event_loop_utilization), workerUtil: num(summary?.worker_utilization),
+      writerUtil: num(summary?.writer_utilization), load: [loadAtStart, os.loadavg()[0]],
     };
   } finally {
     await site.close();

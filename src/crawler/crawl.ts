@@ -233,6 +233,7 @@ async function loop(opts: ResolvedOptions, hooks: CrawlHooks, run: Awaited<Retur
     runId: run.runId, db: opts.db, status, stopReason: reason, resumed: run.resumed, elapsedMs,
     pagesPerSecond: ctx.counters.pages / Math.max(elapsedMs / 1000, 0.001), counters: ctx.counters,
     byStatusClass: breakdown.byStatusClass, errorsByCode: breakdown.errorsByCode,
-    eventLoopUtilization: performance.eventLoopUtilization(elu0).utilization, workerUtilization: p.pool.utilization, exitCode,
+    eventLoopUtilization: performance.eventLoopUtilization(elu0).utilization, workerUtilization: p.pool.utilization,
+    writerUtilization: p.store.utilization, exitCode,
   };
 }

@@ -83,6 +83,8 @@ export interface RunSummary {
   eventLoopUtilization: number;
   /** Share of time the parse workers were busy (0..1). */
   workerUtilization: number;
+  /** Share of time the SQLite writer thread was busy (0..1). */
+  writerUtilization: number;
   /** Process exit code the CLI uses for this outcome. */
   exitCode: number;
 }

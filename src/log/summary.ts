@@ -12,6 +12,7 @@ export function printSummary(log: Logger, s: RunSummary): void {
     requests: c.requests, bytes: c.bytes, elapsed_ms: Math.round(s.elapsedMs), pages_per_s: Number(s.pagesPerSecond.toFixed(1)),
     by_status: s.byStatusClass, errors_by_code: s.errorsByCode,
     event_loop_utilization: Number(s.eventLoopUtilization.toFixed(3)), worker_utilization: Number(s.workerUtilization.toFixed(3)),
+    writer_utilization: Number(s.writerUtilization.toFixed(3)),
     db: s.db, exit: s.exitCode,
   };
   const title = s.status === 'done' ? log.paint('green', 'done') : log.paint('yellow', `stopped (${s.stopReason}; the next run resumes)`);

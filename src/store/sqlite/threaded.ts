@@ -31,11 +31,13 @@ export class ThreadedStore implements Store {
   /** Set once the thread is gone: every later call fails with it. */
   private dead: Error | null = null;
   private readonly exited: Promise<void>;
+  private readonly startedAt = performance.now();
 
   /** Opens (creating and migrating if needed) `file` on a new writer thread; rejects with DatabaseError. */
   static async open(file: string): Promise<ThreadedStore> {
+    const busyUs = new BigInt64Array(new SharedArrayBuffer(8));
     const worker = new Worker(new URL('./writer-thread.js', import.meta.url), {
-      workerData: { file } satisfies WriterInit,
+      workerData: { file, busyUs: busyUs.buffer as SharedArrayBuffer } satisfies WriterInit,
       resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB },
     });
     let onMessage!: (m: WriterStartup) => void, onError!: (e: Error) => void, onExit!: (code: number) => void;
@@ -51,10 +53,10 @@ export class ThreadedStore implements Store {
       await worker.terminate();
       throw toError(startup.error);
     }
-    return new ThreadedStore(worker, file);
+    return new ThreadedStore(worker, file, busyUs);
   }
 
-  private constructor(private readonly worker: Worker, readonly file: string) {
+  private constructor(private readonly worker: Worker, readonly file: string, private readonly busyUs: BigInt64Array) {
     worker.on('message', (reply: WriterReply) => {
       const call = this.calls.get(reply.id);
       if (!call) return;
@@ -88,6 +90,12 @@ export class ThreadedStore implements Store {
   }
   getRobots(origin: string): Promise<RobotsRecord | undefined> { return this.call('getRobots', origin); }
   putRobots(rec: RobotsRecord): Promise<void> { return this.call('putRobots', rec); }
+
+  /** Share of the writer thread's time spent serving requests since it opened, 0..1, as it measures itself. */
+  get utilization(): number {
+    const ms = performance.now() - this.startedAt;
+    return ms > 0 ? Math.min(1, Number(Atomics.load(this.busyUs, 0)) / 1000 / ms) : 0;
+  }
 
   record(outcome: PageOutcome): void {
     this.buffer.push(outcome);

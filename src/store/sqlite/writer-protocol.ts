@@ -8,6 +8,8 @@ import type { Store } from '../types.js';
 /** workerData of the writer thread. */
 export interface WriterInit {
   file: string;
+  /** One shared BigInt64 slot: the writer adds the microseconds it spends serving requests. */
+  busyUs: SharedArrayBuffer;
 }
 
 /** The Store methods the writer thread serves ('flush' carries the batch of recorded outcomes). */

@@ -10,9 +10,11 @@ import { errorToData, type WriterInit, type WriterReply, type WriterRequest, typ
 import type { PageOutcome } from '../types.js';
 
 const port = parentPort!;
+const init = workerData as WriterInit;
+const busyUs = new BigInt64Array(init.busyUs);
 let store: SqliteStore | null = null;
 try {
-  store = new SqliteStore((workerData as WriterInit).file);
+  store = new SqliteStore(init.file);
   port.postMessage({ ready: true } satisfies WriterStartup);
 } catch (err) {
   port.postMessage({ ready: false, error: errorToData(err) } satisfies WriterStartup);
@@ -30,6 +32,7 @@ if (store) {
 }
 
 async function serve(s: SqliteStore, req: WriterRequest): Promise<WriterReply> {
+  const started = performance.now();
   try {
     let value: unknown;
     if (req.method === 'flush') {
@@ -41,5 +44,7 @@ async function serve(s: SqliteStore, req: WriterRequest): Promise<WriterReply> {
     return { id: req.id, ok: true, value };
   } catch (err) {
     return { id: req.id, ok: false, error: errorToData(err) };
+  } finally {
+    Atomics.add(busyUs, 0, BigInt(Math.round((performance.now() - started) * 1000)));
   }
 }
