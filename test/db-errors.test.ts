@@ -108,7 +108,10 @@ async function fullThenResume(db: string, failed: CliResult, free: () => void, f
   const mid = inspect(db);
   assert.equal(mid.integrity, 'ok');
   assert.ok(mid.pages > 0 && mid.pages < site.reachablePaths().length, `committed pages kept: ${mid.pages}`);
-  assert.deepEqual(mid.runs, [{ status: 'interrupted' }]);
+  // 'interrupted' is recorded when the full disk still has room for that one row; when it has not,
+  // the run stays 'running', which the next run resumes the same way (a crashed run).
+  assert.equal(mid.runs.length, 1);
+  assert.ok(['interrupted', 'running'].includes(mid.runs[0]!.status), JSON.stringify(mid.runs));
   assert.equal(fs.existsSync(db + '.lock'), false, 'run lock released');
   const again = await runCli(['--urls', seeds, '--db', db, ...FAST]);
   assert.equal(again.code, 0, again.stderr);
