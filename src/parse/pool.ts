@@ -57,11 +57,11 @@ const BYTES_PER_THREAD = 4 * 1024 * 1024;
 interface Queued {
   task: ParseTask;
   settle: (r: PoolParseResult) => void;
-  /** Times handed out again after its thread died before starting it (another page crashed it). */
+  /** Times handed out again after its thread died with it unanswered (another page crashed it). */
   retries: number;
 }
 
-/** Sent instead of a result when the task's thread died before it started: hand it out again. */
+/** Sent instead of a result when the task's thread died with it not started or not yet answered: hand it out again. */
 const RETRY = Symbol('retry');
 
 /** Runs parse tasks on worker threads. `parse` never rejects; `close` when done. */
