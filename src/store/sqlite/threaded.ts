@@ -123,13 +123,13 @@ export class ThreadedStore implements Store {
   /** Writes what is recorded, closes the database and ends the thread. */
   async close(): Promise<void> {
     if (this.dead) return;
-    try {
-      if (this.buffer.length) await this.flush();
-      await this.call('close');
-    } finally {
-      await Promise.race([this.exited, new Promise((r) => setTimeout(r, 1000).unref())]);
-      await this.worker.terminate();
-    }
+    let failure: unknown = null;
+    if (this.buffer.length) await this.flush().catch((err) => { failure = err; });
+    // Closed even when that write failed: the database is closed in any case (SqliteStore.close).
+    await this.call('close').catch((err) => { failure ??= err; });
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 1000).unref())]);
+    await this.worker.terminate();
+    if (failure) throw failure;
   }
 
   private call<T>(method: WriterMethod, ...args: unknown[]): Promise<T> {

@@ -26,7 +26,7 @@ if (store) {
   port.on('message', (req: WriterRequest) => {
     void serve(s, req).then((reply) => {
       port.postMessage(reply);
-      if (req.method === 'close' && reply.ok) port.close(); // nothing keeps the thread alive: it exits
+      if (req.method === 'close') port.close(); // the database is closed either way; the thread exits
     });
   });
 }
