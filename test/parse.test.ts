@@ -23,11 +23,16 @@ function bytes(...parts: (string | number[])[]): Uint8Array {
   return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));
 }
 
-async function parseOk(html: string | Uint8Array, url = 'http://example.com/dir/page.html', charset: string | null = null): Promise<ParseOk> {
+/** A parse result with its text (UTF-8 bytes, see ParseOk.text) decoded for the assertions. */
+type Parsed = Omit<ParseOk, 'text'> & { text: string };
+
+async function parseOk(html: string | Uint8Array, url = 'http://example.com/dir/page.html', charset: string | null = null): Promise<Parsed> {
   const body = typeof html === 'string' ? new TextEncoder().encode(html) : html;
   const r: PoolParseResult = await pool.parse({ url, body, charset });
   assert.equal(r.ok, true, `expected ok, got ${JSON.stringify(r)}`);
-  return r as ParseOk;
+  const ok = r as ParseOk;
+  assert.ok(ok.text instanceof Uint8Array, 'the text crosses threads as bytes');
+  return { ...ok, text: new TextDecoder('utf-8', { fatal: true }).decode(ok.text) };
 }
 
 const FULL = `<!DOCTYPE html>

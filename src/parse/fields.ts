@@ -14,6 +14,8 @@ import type { ParsedLink, ParseOk } from './protocol.js';
 /** Anchor text is capped so a link wrapped around a whole article does not bloat the database. */
 export const MAX_ANCHOR_TEXT = 300;
 
+const UTF8 = new TextEncoder();
+
 export interface PageFields {
   /** lang attribute of the first <html>, as written. */
   lang: string | undefined;
@@ -81,7 +83,7 @@ export function toParseOk(f: PageFields, pageUrl: string, encoding: string, rule
     // Several robots metas combine, as search engines read them.
     metaRobots: robots.length ? robots.join(', ').toLowerCase() : null,
     links: links(f.anchors, base, rules),
-    text: f.text,
+    text: UTF8.encode(f.text),
     wordCount: f.words,
     contentHash: createHash('sha256').update(`${title ?? ''}\n${f.text}`).digest('hex'),
   };

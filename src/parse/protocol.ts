@@ -60,8 +60,12 @@ export interface ParseOk {
   metaRobots: string | null;
   /** Outgoing links, deduplicated by URL (first anchor kept), in document order. */
   links: ParsedLink[];
-  /** Visible text of the body: scripts, styles, templates, noscript removed, whitespace collapsed. */
-  text: string;
+  /**
+   * Visible text of the body (scripts, styles, templates, noscript removed, whitespace collapsed),
+   * UTF-8 encoded: bytes live outside the JS heap, so the main thread, which only passes the text
+   * on to the store, never holds it as a string (that was ~10% of the crawl's CPU in GC).
+   */
+  text: Uint8Array;
   wordCount: number;
   /** sha256 hex of title + "\n" + visible text: equal hashes mean the same content to a reader. */
   contentHash: string;

@@ -124,7 +124,8 @@ export interface PageOutcome {
     lang: string | null;
     h1: string | null;
     metaRobots: string | null;
-    text: string;
+    /** UTF-8 bytes of the visible text (see ParseOk.text). */
+    text: Uint8Array;
     wordCount: number;
     contentHash: string;
     extract: string | null;

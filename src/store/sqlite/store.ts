@@ -222,7 +222,7 @@ export class SqliteStore implements Store {
     const c = o.content;
     const content = {
       url_id: e.urlId, title: c?.title ?? null, description: c?.description ?? null, canonical: c?.canonical ?? null,
-      lang: c?.lang ?? null, h1: c?.h1 ?? null, meta_robots: c?.metaRobots ?? null, text: c?.text ?? null,
+      lang: c?.lang ?? null, h1: c?.h1 ?? null, meta_robots: c?.metaRobots ?? null, text: c ? utf8(c.text) : null,
       word_count: c?.wordCount ?? null, content_hash: c?.contentHash ?? null, extract: c?.extract ?? null,
     };
     const exists = e.prior !== null; // claim() read the page row: prior is set exactly when it exists
@@ -248,6 +248,11 @@ export class SqliteStore implements Store {
     this.s.markDone.run(e.urlId);
     this.s.pageRun.run(this.runId, e.urlId, o.change, o.status, o.errorCode, o.fetchedAt);
   }
+}
+
+/** UTF-8 bytes as a string (decoded here, on the writer's thread). */
+function utf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }
 
 function toRunRow(r: Record<string, unknown>): RunRow {
