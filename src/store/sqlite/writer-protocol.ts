@@ -12,8 +12,11 @@ export interface WriterInit {
   busyUs: SharedArrayBuffer;
 }
 
-/** The Store methods the writer thread serves ('flush' carries the batch of recorded outcomes). */
-export type WriterMethod = Exclude<keyof Store, 'record' | 'pending'>;
+/**
+ * The Store methods the writer thread serves ('flush' carries the batch of recorded outcomes), and
+ * 'walAutocheckpoint' (the writer's WAL auto-checkpoint threshold, in pages).
+ */
+export type WriterMethod = Exclude<keyof Store, 'record' | 'pending'> | 'walAutocheckpoint';
 
 export interface WriterRequest {
   id: number;

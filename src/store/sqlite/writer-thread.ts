@@ -35,7 +35,10 @@ async function serve(s: SqliteStore, req: WriterRequest): Promise<WriterReply> {
   const started = performance.now();
   try {
     let value: unknown;
-    if (req.method === 'flush') {
+    if (req.method === 'walAutocheckpoint') {
+      // Raised when the main thread checkpoints the WAL on a connection of its own (threaded.ts).
+      value = s.db.pragma(`wal_autocheckpoint = ${Number(req.args[0])}`, { simple: true });
+    } else if (req.method === 'flush') {
       for (const o of req.args[0] as PageOutcome[]) s.record(o);
       value = await s.flush();
     } else {
