@@ -156,15 +156,18 @@ export class ThreadedStore implements Store {
 
   /** Writes what is recorded, closes the database and ends the thread. */
   async close(): Promise<void> {
-    if (this.dead) return;
     let failure: unknown = null;
-    if (this.buffer.length) await this.flush().catch((err) => { failure = err; });
-    // Closed even when that write failed: the database is closed in any case (SqliteStore.close).
-    await this.call('close').catch((err) => { failure ??= err; });
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 1000).unref())]);
+    if (!this.dead) {
+      if (this.buffer.length) await this.flush().catch((err) => { failure = err; });
+      // Closed even when that write failed: the database is closed in any case (SqliteStore.close).
+      await this.call('close').catch((err) => { failure ??= err; });
+      await Promise.race([this.exited, new Promise((r) => setTimeout(r, 1000).unref())]);
+    }
     await this.worker.terminate();
+    // Last: the last connection to close folds the WAL into the database file and removes it.
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     this.checkpointer?.close();
+    this.checkpointer = null;
     if (failure) throw failure;
   }
 
