@@ -55,7 +55,13 @@ export default function parse(task: ParseTask): ParseResult | Promise<ParseResul
   if (tasksInHand++ === 0) busySince = performance.now();
   // Synchronous unless a custom extractor is set: the end is marked before the thread can start
   // another task (a thread holding several starts the next one before sending this result).
-  const out = parsePage(task);
+  let out: ParseResult | Promise<ParseResult>;
+  try {
+    out = parsePage(task);
+  } catch (err) {
+    parsed(task); // parsePage returns failures as data; this is only for the unforeseen
+    throw err;
+  }
   if (out instanceof Promise) return out.finally(() => parsed(task));
   parsed(task);
   return out;
