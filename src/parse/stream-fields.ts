@@ -64,7 +64,6 @@ class StreamFields {
   private h1Text: string | null = null;
   /** Depth of the first <title>'s children while it is open, else -1. */
   private titleAt = -1;
-  private sawTitle = false;
   private readonly anchors: OpenAnchor[] = [];
   private readonly f: PageFields = {
     lang: undefined, title: null, h1: null, base: null, metas: [], canonical: null, anchors: [], text: '', words: 0,
@@ -94,8 +93,7 @@ class StreamFields {
           && attribs.rel.toLowerCase().split(/\s+/).includes('canonical')) this.f.canonical = attribs.href;
         break;
       case 'title':
-        if (!this.sawTitle && this.svg === 0) {
-          this.sawTitle = true;
+        if (this.f.title === null && this.svg === 0) {
           this.f.title = '';
           this.titleAt = inner;
         }
