@@ -4,7 +4,7 @@
  */
 import type { LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
-import { Agent } from 'undici';
+import { Agent, request } from './undici-agent.js';
 import { CrawlError, ErrorCodes, type ErrorCode } from '../errors.js';
 import { classifyError, errorMessage, isRetryableError, isRetryableStatus, type AbortState } from './classify.js';
 import { decodeBody } from './decompress.js';
@@ -74,7 +74,7 @@ export class UndiciFetcher implements Fetcher {
     }
     const attempt = this.startAttempt(req.signal);
     try {
-      const res = await this.agent.request({
+      const res = await request(this.agent, {
         origin: target.origin, path: target.pathname + target.search, method: 'GET',
         headers: req.headers ? { ...this.baseHeaders, ...req.headers } : this.baseHeaders,
         signal: attempt.signal,
@@ -135,7 +135,7 @@ export class UndiciFetcher implements Fetcher {
       err instanceof CrawlError ? err : new CrawlError(classifyError(err, attempt.state), errorMessage(err), { cause: err });
     let res;
     try {
-      res = await this.agent.request({
+      res = await request(this.agent, {
         origin: target.origin, path: target.pathname + target.search, method: 'GET',
         headers: req.headers ? { ...this.baseHeaders, ...req.headers } : this.baseHeaders,
         signal: attempt.signal,

@@ -12,6 +12,7 @@
  */
 
 import { threadId, workerData as rawWorkerData } from 'node:worker_threads';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
 import type { CheerioAPI } from 'cheerio/slim';
 import type { AnyNode } from 'domhandler';
 import type { NormalizeRules } from '../url/normalize.js';
@@ -19,6 +20,7 @@ import { decodeAs, looksBinary, sniffEncoding } from './decode.js';
 import { fieldsFromDom, toParseOk } from './fields.js';
 import { fieldsFromHtml } from './stream-fields.js';
 import type { ParseOk, ParseResult, ParseTask, ParseWorkerData } from './protocol.js';
+import { transferableBuffer } from '../transfer.js';
 
 const settings: ParseWorkerData = (rawWorkerData as ParseWorkerData | null) ?? { stripParams: [], extract: null };
 const rules: NormalizeRules = { stripParams: settings.stripParams };
@@ -62,9 +64,19 @@ export default function parse(task: ParseTask): ParseResult | Promise<ParseResul
     parsed(task); // parsePage returns failures as data; this is only for the unforeseen
     throw err;
   }
-  if (out instanceof Promise) return out.finally(() => parsed(task));
+  if (out instanceof Promise) return out.finally(() => parsed(task)).then(movingText);
   parsed(task);
-  return out;
+  return movingText(out);
+}
+
+/**
+ * The result with its text bytes moved to the main thread instead of copied: the text (about as
+ * large as the page) then exists once, and this thread has no dead copy to collect.
+ */
+function movingText(r: ParseResult): ParseResult {
+  const buffer = r.ok ? transferableBuffer(r.text) : null;
+  if (!buffer) return r;
+  return move({ [transferableSymbol]: [buffer], [valueSymbol]: r }) as unknown as ParseResult;
 }
 
 /** Marks the task parsed (no longer subject to the timeout) and counts the thread's busy time. */

@@ -181,7 +181,11 @@ export interface Store {
   /** Marks a claimed entry done without a page row (e.g. a fresh page skipped on recrawl). */
   skip(entry: FrontierEntry): Promise<void>;
 
-  /** Buffers an outcome; it is written by the next flush (automatic when the batch is full). */
+  /**
+   * Buffers an outcome; it is written by the next flush (automatic when the batch is full). The
+   * store owns the outcome from then on: the threaded SQLite store moves `content.text`'s bytes to
+   * its thread, leaving the caller's array empty.
+   */
   record(outcome: PageOutcome): void;
   /** Number of outcomes buffered and not yet written. */
   pending(): number;

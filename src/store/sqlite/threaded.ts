@@ -11,6 +11,7 @@ import { DatabaseError, ErrorCodes } from '../../errors.js';
 import type {
   EnqueueItem, FlushResult, FrontierEntry, PageOutcome, RobotsRecord, RunCounters, RunRow, RunStatus, StopReason, Store,
 } from '../types.js';
+import { transferableBuffer } from '../../transfer.js';
 import { BATCH } from './store.js';
 import type { ErrorData, WriterInit, WriterMethod, WriterReply, WriterRequest, WriterStartup } from './writer-protocol.js';
 
@@ -151,7 +152,13 @@ export class ThreadedStore implements Store {
   flush(): Promise<FlushResult> {
     const batch = this.buffer;
     this.buffer = [];
-    return this.call('flush', batch);
+    // Page text moves to the writer thread, not copied: nothing here reads an outcome once recorded.
+    const texts = new Set<ArrayBuffer>();
+    for (const o of batch) {
+      const buffer = o.content ? transferableBuffer(o.content.text) : null;
+      if (buffer) texts.add(buffer);
+    }
+    return this.callTransferring('flush', [batch], [...texts]);
   }
 
   /** Writes what is recorded, closes the database and ends the thread. */
@@ -172,11 +179,15 @@ export class ThreadedStore implements Store {
   }
 
   private call<T>(method: WriterMethod, ...args: unknown[]): Promise<T> {
+    return this.callTransferring(method, args, []);
+  }
+
+  private callTransferring<T>(method: WriterMethod, args: unknown[], transfer: ArrayBuffer[]): Promise<T> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, method, args } satisfies WriterRequest);
+      this.worker.postMessage({ id, method, args } satisfies WriterRequest, transfer);
     });
   }
 
