@@ -41,10 +41,12 @@ export type PoolParseResult = ParseResult | { ok: false; code: 'PARSE_TIMEOUT' |
 
 /**
  * Young-generation size of each worker. Node's default (two 16 MB semi-spaces) held ~20 MB more
- * RSS per worker than this on the bench (44 KB pages); 4 MB cost ~7% of the crawl's speed in
- * scavenges.
+ * RSS per worker on the bench (44 KB pages). With parallel GC helpers 4 MB cost ~7% of the crawl's
+ * speed in scavenges; since the launcher runs V8 with --single-threaded-gc (bin/crawl.js) it costs
+ * nothing measurable (4 vs 8 MB here and in the writer, with an 8 MB SQLite cache: 1,135 vs 1,145
+ * pages/s, peak RSS 196 vs 203 MB, three runs each).
  */
-const WORKER_YOUNG_GENERATION_MB = 8;
+const WORKER_YOUNG_GENERATION_MB = 4;
 
 /**
  * Tasks a thread holds at once (the one being parsed and the ones queued behind it), and their

@@ -19,7 +19,7 @@ import type { ErrorData, WriterInit, WriterMethod, WriterReply, WriterRequest, W
  * Young-generation size of the writer thread: a batch of outcomes is short-lived garbage. As for
  * the parse threads (src/parse/pool.ts), a balance between RSS and time spent in scavenges.
  */
-const WRITER_YOUNG_GENERATION_MB = 8;
+const WRITER_YOUNG_GENERATION_MB = 4;
 
 /** How often the main thread copies the WAL into the database file (a passive checkpoint). */
 const CHECKPOINT_EVERY_MS = 100;
