@@ -5,7 +5,7 @@
 //   4x: ~40 MB less peak RSS on a 10,000-page crawl, ~3% slower than node's defaults.
 // - --single-threaded-gc: each thread collects its own garbage instead of handing work to V8's helper
 //   threads. On 2 cores, with the main, parse and SQLite writer threads already busy, the helpers only
-//   competed with them: ~6% more pages/s and ~5% less CPU on the 10,000-page bench (8 runs).
+//   competed with them: ~6% more pages/s and ~5% less CPU on the 10,000-page bench (4 runs each).
 // - glibc malloc: a fixed mmap threshold (its default value, 128 KB) instead of one that rises after
 //   large blocks are freed, so message and body buffers go back to the OS: ~60 MB less on the 1M-URL
 //   frontier crawl.

@@ -3,7 +3,7 @@
  *
  * The index loads every feature of undici (fetch, WebSocket, EventSource, caches, mocks, proxy and
  * retry agents) although a crawl uses one Agent: loading only these two measured 10-18 MB less peak
- * RSS and 50 ms less start-up on a one-page crawl (the whole import went from 72 to ~30 ms).
+ * RSS and ~50 ms less start-up on a one-page crawl (importing the index alone takes ~72 ms).
  * The paths are undici's own layout since 6.0; its package.json has no "exports" map, so they are
  * public to Node's resolver. Every fetch test goes through them, so a layout change fails `npm test`.
  */
