@@ -87,7 +87,22 @@ export const EXIT = {
   LOCKED: 5,
   /** The database could not be opened or written. */
   DB_ERROR: 6,
+  /** The run ended, but no URL got an answer (every fetch failed: DNS, refused connection, timeout, …). */
+  NOTHING_FETCHED: 7,
 } as const;
+
+/**
+ * The exit code of a run that ended without a thrown error: interrupted (resumable), nothing
+ * answered though URLs were tried, too many failures for --fail-on-error-rate, or OK.
+ */
+export function runExitCode(r: {
+  resumable: boolean; tried: number; answered: number; failed: number; total: number; failOnErrorRate?: number;
+}): number {
+  if (r.resumable) return EXIT.INTERRUPTED;
+  if (r.tried > 0 && r.answered === 0) return EXIT.NOTHING_FETCHED;
+  if (r.failOnErrorRate !== undefined && r.total > 0 && r.failed / r.total > r.failOnErrorRate) return EXIT.ERRORS_ABOVE_THRESHOLD;
+  return EXIT.OK;
+}
 
 /** Maps a thrown error to its exit code. */
 export function exitCodeFor(err: unknown): number {

@@ -7,7 +7,11 @@ export { crawl, runCrawl, normalizeSeeds } from './crawler/crawl.js';
 export type { CrawlHooks, RunSummary, PageEvent, UrlErrorEvent, LinkEvent, ProgressEvent } from './crawler/types.js';
 export { OPTION_SPECS, resolveOptions, type CrawlOptions, type ResolvedOptions, type OptionSpec } from './options.js';
 export { CrawlError, BadInputError, LockedError, DatabaseError, ErrorCodes, EXIT, type ErrorCode } from './errors.js';
-export type { Store, RunCounters, PageChange, StopReason, RunStatus } from './store/types.js';
-export { SqliteStore } from './store/sqlite/store.js';
+export type {
+  Backend, RunLog, ResultSink, RobotsCache, QueuePort, RunCounters, PageChange, StopReason, RunStatus, PageOutcome, OutcomeBatch, WriteResult,
+} from './store/types.js';
+export { openBackend } from './store/factory.js';
+export { SqliteBackend } from './store/sqlite/backend.js';
+export { MemoryBackend } from './store/memory/backend.js';
 export { SCHEMA_VERSION } from './store/sqlite/schema.js';
 export { normalizeUrl } from './url/normalize.js';

@@ -72,6 +72,8 @@ export interface CrawlOptions {
   extract?: string;
   recrawlAfter: number | string;
   adaptiveRecrawl: boolean;
+  /** Start a new run instead of resuming an interrupted one. @default false */
+  fresh: boolean;
   maxTime: number | string;
   failOnErrorRate?: number;
   logFormat: 'plain' | 'json';
@@ -118,6 +120,7 @@ export interface ResolvedOptions {
   extract?: string;
   recrawlAfterMs: number;
   adaptiveRecrawl: boolean;
+  fresh: boolean;
   maxTimeMs: number;
   failOnErrorRate?: number;
   logFormat: 'plain' | 'json';
@@ -207,6 +210,7 @@ export function resolveOptions(input: Partial<CrawlOptions> & Record<string, unk
     extract: v.extract as string | undefined,
     recrawlAfterMs: v.recrawlAfter as number,
     adaptiveRecrawl: v.adaptiveRecrawl as boolean,
+    fresh: v.fresh as boolean,
     maxTimeMs: v.maxTime as number,
     failOnErrorRate: v.failOnErrorRate as number | undefined,
     logFormat: v.logFormat as ResolvedOptions['logFormat'],

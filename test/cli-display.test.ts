@@ -72,9 +72,11 @@ test('progress renderer: draws on a TTY stream and clears itself; log lines neve
   log.event('info', 'start', {}, 'a log line');
   bar.update({ counters: { ...counters, pages: 50 }, queued: 2, inflight: 1, elapsedMs: 3000 });
   bar.stop();
-  assert.match(out, /42 pages \| 10 queued \| 4 in flight \| 21\.0\/s \| 3 errors \| 2\.0 KiB/);
+  assert.match(out, /42 pages \| 10 queued \| 4 in flight \| 21\.0\/s \| ETA 667ms \| 3 errors \| 2\.0 KiB/);
   assert.match(out, /\r\x1b\[2Ka log line\n/, 'the bar line is cleared before a log line');
   assert.deepEqual(progressFields({ counters, queued: 1, inflight: 0, elapsedMs: 1000 }).rate, '42.0');
+  assert.equal(progressFields({ counters, queued: 840, inflight: 0, elapsedMs: 1000 }).remaining, '20.0s', 'ETA: what is queued at the current rate');
+  assert.equal(progressFields({ counters: emptyCounters(), queued: 5, inflight: 0, elapsedMs: 1000 }).remaining, '?');
 });
 
 test('colours only on a TTY without NO_COLOR', () => {

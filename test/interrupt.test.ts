@@ -95,6 +95,8 @@ test('SIGKILL at several points: resume completes exactly once; only in-flight U
     run.child.kill('SIGKILL');
     const r = await run.done;
     assert.equal(r.signal, 'SIGKILL');
+    // Counters change in the transaction that writes what they count: a kill never makes them drift.
+    assert.equal(count(db, 'SELECT pages n FROM runs'), count(db, 'SELECT count(*) n FROM page_runs'), `after a kill at ${at} pages`);
   }
   const final = await runCli(args(db, seeds));
   assert.equal(final.code, 0, final.stderr);

@@ -158,7 +158,8 @@ describe('status handling', () => {
     const v = await p.check(s.origin + '/');
     assert.equal(v.allowed, false);
     assert.equal(!v.allowed && v.code, 'ROBOTS_UNAVAILABLE');
-    assert.equal(store.map.get(s.origin)?.status, 0);
+    assert.equal(!v.allowed && v.code === 'ROBOTS_UNAVAILABLE' && v.status, 0);
+    assert.equal(store.map.get(s.origin), undefined, 'a network failure is not stored: the next run asks again');
   });
 
   test('a body that stalls after the headers is unavailable after the timeout', async () => {

@@ -2,24 +2,26 @@
 import type { ResolvedOptions } from '../options.js';
 import type { Fetcher } from '../fetch/types.js';
 import type { ParsePool } from '../parse/pool.js';
+import type { RobotsGate } from '../polite/robots-gate.js';
 import type { RobotsPolicy } from '../polite/robots.js';
-import type { Scheduler } from '../frontier/scheduler.js';
+import type { Frontier } from '../frontier/frontier.js';
 import type { Scope } from '../url/scope.js';
 import type { NormalizeRules } from '../url/normalize.js';
-import type { RunCounters, Store } from '../store/types.js';
+import type { Outbox } from '../store/outbox.js';
 import type { CrawlHooks } from './types.js';
 
 export interface CrawlContext {
   opts: ResolvedOptions;
   rules: NormalizeRules;
-  store: Store;
   fetcher: Fetcher;
   pool: ParsePool;
+  /** null with --ignore-robots. */
   robots: RobotsPolicy | null;
+  gate: RobotsGate;
   robotsToken: string;
-  scheduler: Scheduler;
+  frontier: Frontier;
   scope: Scope;
-  counters: RunCounters;
+  outbox: Outbox;
   hooks: CrawlHooks;
   /** Aborted when a graceful stop's grace period runs out: in-flight fetches end, unrecorded. */
   hardStop: AbortSignal;
@@ -27,6 +29,4 @@ export interface CrawlContext {
   attempts: Map<number, number>;
   /** Redirect chain leading to each queued redirect target (for loop detection; removed when handled). */
   chains: Map<string, string[]>;
-  /** Called when the store's batch is full. */
-  flush: () => Promise<void>;
 }

@@ -1,50 +1,39 @@
 /**
- * crawl(): the library entry and the crawl loop. The loop is the pipeline's driver:
- * take from the frontier → handle (robots → fetch → parse → callbacks → store) → enqueue links,
- * until the frontier is empty and nothing is in flight, or a stop is asked for.
+ * crawl(): the library entry. It opens the backend chosen by --db (or the one a caller passes),
+ * opens the run, builds the pipeline's stages, runs the loop (./loop.ts) and ends the run.
  */
 import { setMaxListeners } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { resolveOptions, type CrawlOptions, type ResolvedOptions } from '../options.js';
-import { BadInputError, EXIT } from '../errors.js';
+import { BadInputError, runExitCode } from '../errors.js';
 import { UndiciFetcher } from '../fetch/fetcher.js';
+import { Frontier } from '../frontier/frontier.js';
 import { ParsePool } from '../parse/pool.js';
 import { RobotsPolicy, productToken } from '../polite/robots.js';
-import { Scheduler, type HostState } from '../frontier/scheduler.js';
-import { ThreadedStore } from '../store/sqlite/threaded.js';
-import { acquireRunLock } from '../store/lock.js';
-import type { FrontierEntry, RunStatus, StopReason } from '../store/types.js';
+import { RobotsGate } from '../polite/robots-gate.js';
+import { openBackend } from '../store/factory.js';
+import { Outbox } from '../store/outbox.js';
+import type { Backend } from '../store/types.js';
 import { Scope } from '../url/scope.js';
+import { hostKey } from '../url/host.js';
 import { tryNormalize } from '../url/normalize.js';
 import type { CrawlContext } from './context.js';
-import { handleEntry } from './handle.js';
-import { openRun } from './run.js';
+import { StopController } from './controller.js';
+import { runLoop } from './loop.js';
+import { openRun, type OpenedRun } from './run.js';
 import { seedFromSitemaps } from './sitemap-seeding.js';
 import type { CrawlHooks, RunSummary } from './types.js';
 
-/** How long in-flight work may take to finish after a stop is asked for. */
-export const STOP_GRACE_MS = 10_000;
-/**
- * Outcomes are committed at least this often: a crash loses at most this much finished work (refetched on resume).
- * 100 ms saved ~9% of main-thread CPU on a 1M-URL frontier (neutral at 10k pages) but lets a kill -9
- * lose four times as many finished pages; exact resume matters more here.
- */
-const FLUSH_EVERY_MS = 25;
-/**
- * Batches on their way to the writer thread at once. The loop does not wait for a commit: it
- * keeps fetching while the writer writes, and stops adding batches at this many.
- */
-const FLUSHES_IN_FLIGHT = 2;
+export { STOP_GRACE_MS } from './controller.js';
+
 const PROGRESS_EVERY_MS = 250;
-/**
- * No new fetch starts while the bodies waiting for (or in) the parse pool exceed this: the bound on
- * memory when parsing falls behind. Small pages never reach it; --concurrency bounds them.
- */
-const PARSE_BACKLOG_BYTES = 32 * 1024 * 1024;
 
 /**
  * Crawls from `options.seeds` (or resumes/refreshes the database's run) and resolves to the run summary.
- * Options are validated here; bad ones throw BadInputError before anything is fetched.
+ * Options are validated here; bad ones throw BadInputError before anything is fetched. `hooks.backend`
+ * replaces the backend --db names (any object implementing the Backend ports).
  */
 export async function crawl(options: Partial<CrawlOptions> & { seeds?: string[] }, hooks: CrawlHooks = {}): Promise<RunSummary> {
   const opts = resolveOptions(options as Partial<CrawlOptions> & Record<string, unknown>, 'options');
@@ -67,173 +56,87 @@ export function normalizeSeeds(seeds: string[], rules: { stripParams: string[] }
 export async function runCrawl(opts: ResolvedOptions, hooks: CrawlHooks = {}): Promise<RunSummary> {
   const rules = { stripParams: opts.stripParams };
   const seeds = normalizeSeeds(opts.seeds, rules);
-  const lock = acquireRunLock(opts.db);
-  let store: ThreadedStore | undefined;
+  const owner = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const backend = await openBackend(hooks.backend ?? opts.db);
   let fetcher: UndiciFetcher | undefined;
   let pool: ParsePool | undefined;
   try {
-    store = await ThreadedStore.open(opts.db);
-    const run = await openRun(store, opts, seeds);
-    if (!run.resumed && seeds.length === 0 && run.queued.size === 0) {
-      throw new BadInputError('no seeds: give --urls FILE (one URL per line) or seeds in the config');
-    }
-    const scope = await Scope.create(opts, seeds.length ? seeds : run.previousSeeds);
-    const seedHostnames = new Set([...(seeds.length ? seeds : run.previousSeeds)].map((s) => new URL(s).hostname));
+    const run = await openRun(backend, opts, seeds, owner);
+    const scopeSeeds = seeds.length ? seeds : run.previousSeeds;
+    const scope = await Scope.create(opts, scopeSeeds);
+    const seedHosts = new Set(scopeSeeds.map((s) => hostKey(new URL(s).hostname)));
     fetcher = new UndiciFetcher({
       userAgent: opts.userAgent, perHost: opts.perHost, connectTimeoutMs: opts.connectTimeoutMs, headersTimeoutMs: opts.headersTimeoutMs,
       bodyTimeoutMs: opts.bodyTimeoutMs, totalTimeoutMs: opts.totalTimeoutMs, maxBytes: opts.maxBytes,
-      allowPrivateHost: (hostname) => opts.allowPrivate || seedHostnames.has(hostname),
+      allowPrivateHost: (hostname) => opts.allowPrivate || seedHosts.has(hostKey(hostname)),
     });
     pool = new ParsePool({ workers: opts.workers, parseTimeoutMs: opts.parseTimeoutMs, workerMemoryMb: opts.workerMemory, stripParams: opts.stripParams, extract: opts.extract ?? null });
-    const scheduler = new Scheduler(opts);
-    scheduler.addQueued(await store.queuedByHost());
-    hooks.onStart?.({ runId: run.runId, resumed: run.resumed, seeds: seeds.length, db: opts.db });
-    return await loop(opts, hooks, run, { store, fetcher, pool, scheduler, scope, rules });
+    return await drive(opts, hooks, backend, run, owner, { fetcher, pool, scope, rules });
   } finally {
     await pool?.close().catch(() => {});
     await fetcher?.close().catch(() => {});
-    await store?.close().catch(() => {});
-    lock.release();
+    // A backend the caller passed stays open: it is theirs.
+    if (!hooks.backend) await backend.close();
   }
 }
 
-interface Parts {
-  store: ThreadedStore; fetcher: UndiciFetcher; pool: ParsePool; scheduler: Scheduler; scope: Scope; rules: { stripParams: string[] };
-}
-
-async function loop(opts: ResolvedOptions, hooks: CrawlHooks, run: Awaited<ReturnType<typeof openRun>>, p: Parts): Promise<RunSummary> {
+/** Builds the stages, runs the loop, ends the run and sums it up. */
+async function drive(
+  opts: ResolvedOptions, hooks: CrawlHooks, backend: Backend, run: OpenedRun, owner: string,
+  p: Pick<CrawlContext, 'fetcher' | 'pool' | 'scope' | 'rules'>,
+): Promise<RunSummary> {
   const t0 = performance.now();
   const elu0 = performance.eventLoopUtilization();
-  const hard = new AbortController();
+  const ctl = new StopController(opts.maxTimeMs, hooks.signal);
   // Every in-flight fetch listens on it: without this, Node warns of a listener leak above 10 fetches.
-  setMaxListeners(opts.concurrency * 2 + 16, hard.signal);
-  const robots = opts.ignoreRobots ? null : new RobotsPolicy({ fetcher: p.fetcher, store: p.store, userAgent: opts.userAgent, maxCrawlDelayMs: opts.maxCrawlDelayMs, retryUnavailableMs: opts.robotsRetryMs, timeoutMs: opts.totalTimeoutMs,
-    onFetched: () => { run.counters.requests++; } }); // robots.txt downloads count as requests
+  setMaxListeners(opts.concurrency * 2 + 16, ctl.hard.signal);
+  const frontier = new Frontier(backend, {
+    limits: opts, claimSize: Math.max(8, opts.perHost * 4), owner,
+  }, () => ctl.poke());
+  const outbox = new Outbox(backend, run.runId, owner, (r) => frontier.added(r.queuedByHost), () => ctl.poke());
+  const robots = opts.ignoreRobots ? null : new RobotsPolicy({
+    fetcher: p.fetcher, store: backend, userAgent: opts.userAgent, maxCrawlDelayMs: opts.maxCrawlDelayMs,
+    retryUnavailableMs: opts.robotsRetryMs, timeoutMs: opts.totalTimeoutMs, onFetched: () => outbox.request(),
+  });
   const ctx: CrawlContext = {
-    opts, rules: p.rules, store: p.store, fetcher: p.fetcher, pool: p.pool, robots, robotsToken: productToken(opts.userAgent),
-    scheduler: p.scheduler, scope: p.scope, counters: run.counters, hooks, hardStop: hard.signal,
-    attempts: new Map(), chains: new Map(), flush: () => flush(),
+    ...p, opts, robots, gate: new RobotsGate(robots), robotsToken: productToken(opts.userAgent), frontier, outbox, hooks,
+    hardStop: ctl.hard.signal, attempts: new Map(), chains: new Map(),
   };
-  let wake: (() => void) | null = null;
-  const poke = () => { const w = wake; wake = null; w?.(); };
-  let stop = null as StopReason | null;
-  const requestStop = (reason: StopReason) => {
-    if (stop) return;
-    stop = reason;
-    poke();
-    setTimeout(() => { hard.abort(); poke(); }, STOP_GRACE_MS).unref();
-  };
-  // The CLI aborts with reason 'signal' (SIGINT/SIGTERM); any other abort is a library caller's.
-  const onAbort = () => requestStop(hooks.signal?.reason === 'signal' ? 'signal' : 'aborted');
-  hooks.signal?.addEventListener('abort', onAbort, { once: true });
-  if (hooks.signal?.aborted) onAbort();
-  const maxTimer = opts.maxTimeMs ? setTimeout(() => requestStop('max-time'), opts.maxTimeMs) : undefined;
-
-  let inflight = 0;
-  let failure: unknown = null;
-  let started = run.counters.pages;
-  let lastFlush = Date.now();
-  let sitemapsRunning = false;
-
-  let flushing = 0;
-  /** Sends the recorded outcomes to the writer; resolves when they are committed (errors end the crawl). */
-  function flush(): Promise<void> {
-    lastFlush = Date.now();
-    flushing++;
-    const counters = { ...ctx.counters };
-    return p.store.flush()
-      .then((r) => {
-        p.scheduler.addQueued(r.queuedByHost);
-        return p.store.saveCounters(run.runId, counters);
-      })
-      .catch((err) => { failure ??= err; requestStop('error'); })
-      .finally(() => { flushing--; poke(); });
+  await frontier.load();
+  hooks.onStart?.({ runId: run.runId, resumed: run.resumed, seeds: run.seeds.length, db: backend.location, notices: run.notices });
+  if (!run.resumed && run.seeds.length === 0 && frontier.scheduler.empty()) {
+    throw new BadInputError('no seeds: give --urls FILE (one URL per line) or seeds in the config');
   }
-
-  const launch = (h: HostState, entry: FrontierEntry) => {
-    inflight++;
-    started++;
-    p.scheduler.started(h, Date.now());
-    handleEntry(ctx, h, entry)
-      .then((r) => {
-        if (r === 'requeued' || r === 'unfetched') { started--; h.started--; } // only fetches count toward the limits
-        p.scheduler.finished(h, r === 'fetched');
-      })
-      .catch((err) => { failure ??= err; p.scheduler.finished(h, false); requestStop('error'); })
-      .finally(() => { inflight--; poke(); });
-  };
-
+  const background = { running: false };
   if (opts.sitemaps && !run.resumed) {
-    sitemapsRunning = true;
-    seedFromSitemaps(ctx, run.seeds).catch(() => {}).finally(() => { sitemapsRunning = false; poke(); });
+    background.running = true;
+    seedFromSitemaps(ctx, run.seeds).catch(() => {}).finally(() => { background.running = false; ctl.poke(); });
   }
-
   const progress = hooks.onProgress ? setInterval(() => hooks.onProgress!({
-    counters: ctx.counters, queued: p.scheduler.queued(), inflight, elapsedMs: performance.now() - t0,
+    counters: outbox.counters, queued: frontier.scheduler.queued(), inflight: frontier.scheduler.inflight, elapsedMs: performance.now() - t0,
   }), PROGRESS_EVERY_MS) : undefined;
 
-  let reason = 'finished' as StopReason;
-  try {
-    for (;;) {
-      let waitUntil: number | null = null;
-      // Take from the frontier while there is room in the I/O pool and the parse queue.
-      while (!stop && inflight < opts.concurrency && p.pool.pendingBytes < PARSE_BACKLOG_BYTES && !(opts.maxPages && started >= opts.maxPages)) {
-        const pick = p.scheduler.next(Date.now());
-        if (pick.kind === 'entry') { launch(pick.host, pick.entry); continue; }
-        if (pick.kind === 'claim') { p.scheduler.claimed(pick.host, await p.store.claim(pick.host.host, Math.max(8, opts.perHost * 4))); continue; }
-        waitUntil = pick.untilMs;
-        break;
-      }
-      if (failure) throw failure;
-      // Idle: nothing fetching, parsing or being written (a commit may still queue new URLs).
-      const idle = inflight === 0 && flushing === 0;
-      if (p.store.pending() && flushing < FLUSHES_IN_FLIGHT && (p.store.full || inflight === 0 || Date.now() - lastFlush >= FLUSH_EVERY_MS)) {
-        void flush();
-        continue;
-      }
-      if (idle && stop) { reason = stop; break; }
-      if (idle && !sitemapsRunning && (p.scheduler.empty() || (opts.maxPages && started >= opts.maxPages))) {
-        reason = p.scheduler.empty() ? 'finished' : 'max-pages';
-        break;
-      }
-      if (idle && stop === null && waitUntil === null && p.scheduler.empty() === false && !sitemapsRunning) {
-        // Every host is at a limit (e.g. --max-pages-per-host): nothing more can be fetched.
-        reason = 'finished';
-        break;
-      }
-      const timeout = Math.max(1, Math.min(waitUntil === null ? FLUSH_EVERY_MS : waitUntil - Date.now(), FLUSH_EVERY_MS));
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => { wake = null; resolve(); }, timeout);
-        wake = () => { clearTimeout(t); resolve(); };
-      });
-    }
-    await flush();
-    if (failure) throw failure;
-  } catch (err) {
-    failure ??= err;
-  } finally {
-    clearTimeout(maxTimer);
-    clearInterval(progress);
-    hooks.signal?.removeEventListener('abort', onAbort);
-  }
+  let { reason, failure } = await runLoop(ctx, ctl, background).finally(() => { clearInterval(progress); ctl.dispose(); });
+  if (!failure) { await outbox.drain(); failure = outbox.failure; }
+  await frontier.releaseHeld().catch(() => {}); // otherwise they return when their lease runs out
   if (failure) {
-    try { await p.store.finishRun(run.runId, 'interrupted', 'error', ctx.counters); } catch { /* the store itself failed */ }
+    try { await backend.finishRun(run.runId, 'interrupted', 'error'); } catch { /* the backend itself failed */ }
     throw failure;
   }
-  const resumable = reason === 'signal' || reason === 'max-time' || reason === 'aborted';
-  const status: RunStatus = resumable ? 'interrupted' : 'done';
-  await p.store.finishRun(run.runId, status, reason, ctx.counters);
-  const breakdown = await p.store.summarize(run.runId);
+  const status = ctl.resumable ? 'interrupted' : 'done';
+  await backend.finishRun(run.runId, status, reason);
+  const [row, breakdown] = await Promise.all([backend.getRun(run.runId), backend.summarize(run.runId)]);
+  const counters = row!.counters;
   const elapsedMs = performance.now() - t0;
   const failed = Object.values(breakdown.errorsByCode).reduce((a, b) => a + b, 0);
   const total = Object.values(breakdown.byStatusClass).reduce((a, b) => a + b, 0);
-  let exitCode: number = resumable ? EXIT.INTERRUPTED : EXIT.OK;
-  if (!resumable && opts.failOnErrorRate !== undefined && total > 0 && failed / total > opts.failOnErrorRate) exitCode = EXIT.ERRORS_ABOVE_THRESHOLD;
+  const answered = total - (breakdown.byStatusClass.none ?? 0) + counters.disallowed;
   return {
-    runId: run.runId, db: opts.db, status, stopReason: reason, resumed: run.resumed, elapsedMs,
-    pagesPerSecond: ctx.counters.pages / Math.max(elapsedMs / 1000, 0.001), counters: ctx.counters,
+    runId: run.runId, db: backend.location, status, stopReason: reason, resumed: run.resumed, elapsedMs,
+    pagesPerSecond: outbox.counters.pages / Math.max(elapsedMs / 1000, 0.001), counters, session: outbox.counters,
     byStatusClass: breakdown.byStatusClass, errorsByCode: breakdown.errorsByCode,
     eventLoopUtilization: performance.eventLoopUtilization(elu0).utilization, workerUtilization: p.pool.utilization,
-    writerUtilization: p.store.utilization, exitCode,
+    writerUtilization: backend.utilization(), rejected: outbox.rejected,
+    exitCode: runExitCode({ resumable: ctl.resumable, tried: total, answered, failed, total, failOnErrorRate: opts.failOnErrorRate }),
   };
 }

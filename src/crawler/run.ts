@@ -1,43 +1,44 @@
 /** Run lifecycle: resume an interrupted run, or start a new one that refreshes what is due. */
 import type { ResolvedOptions } from '../options.js';
-import { emptyCounters, type RunCounters, type Store } from '../store/types.js';
-import { hostOf } from './sniff.js';
+import type { Backend, RunMode } from '../store/types.js';
+import { hostOf } from '../url/host.js';
+
+/** Seeds are queued this many at a time (one round trip each). */
+const SEED_BATCH = 10_000;
 
 export interface OpenedRun {
   runId: number;
+  mode: RunMode;
   resumed: boolean;
-  counters: RunCounters;
   seeds: string[];
-  /** Seeds recorded by the previous run (scope when a run is resumed without seeds). */
+  /** Seeds recorded by the run before (scope when a run is resumed or refreshed without seeds). */
   previousSeeds: string[];
-  queued: Map<string, number>;
+  /** Things the user should know (e.g. seeds that differ from the resumed run's). */
+  notices: string[];
 }
 
 /**
  * An interrupted (or crashed: still "running") last run is resumed: same frontier, claimed entries
- * requeued. Otherwise a new run starts: unfetched entries carry over, seeds are queued again, and
- * pages whose last success is older than --recrawl-after are queued for a conditional refetch.
+ * requeued (--fresh starts over instead). Otherwise a new run starts: unfetched entries carry over,
+ * seeds are queued again, and pages whose last success is older than --recrawl-after are queued for
+ * a conditional refetch.
  */
-export async function openRun(store: Store, opts: ResolvedOptions, seeds: string[]): Promise<OpenedRun> {
-  const last = await store.lastRun();
-  const previousSeeds = last ? recordedSeeds(last.options) : [];
-  let runId: number, resumed: boolean, counters: RunCounters;
-  if (last && (last.status === 'running' || last.status === 'interrupted')) {
-    await store.resumeRun(last.id);
-    runId = last.id;
-    resumed = true;
-    counters = last.counters;
-  } else {
-    runId = await store.startRun(JSON.stringify(recordable(opts, seeds)));
-    resumed = false;
-    counters = emptyCounters();
+export async function openRun(backend: Backend, opts: ResolvedOptions, seeds: string[], owner: string): Promise<OpenedRun> {
+  const opened = await backend.openRun({ optionsJson: JSON.stringify(recordable(opts, seeds)), owner, fresh: opts.fresh });
+  const resumed = opened.mode !== 'started';
+  const previousSeeds = opened.previous ? recordedSeeds(opened.previous.options) : [];
+  const notices: string[] = [];
+  if (resumed && seeds.length && !sameSet(seeds, previousSeeds)) {
+    notices.push(`resuming run ${opened.run.id}, which started from other seeds (${previousSeeds.length}); the new seeds (${seeds.length}) are added to it. To start over with only the new seeds, add --fresh`);
   }
-  await store.enqueue(seeds.map((url) => ({ url, host: hostOf(url), depth: 0, source: 'seed' as const })));
-  if (last && !resumed) {
+  for (let i = 0; i < seeds.length; i += SEED_BATCH) {
+    await backend.enqueue(seeds.slice(i, i + SEED_BATCH).map((url) => ({ url, host: hostOf(url), depth: 0, source: 'seed' as const })));
+  }
+  if (opened.previous && !resumed) {
     const now = new Date();
-    await store.enqueueDue(new Date(now.getTime() - opts.recrawlAfterMs).toISOString(), opts.adaptiveRecrawl, now.toISOString());
+    await backend.enqueueDue(new Date(now.getTime() - opts.recrawlAfterMs).toISOString(), opts.adaptiveRecrawl, now.toISOString());
   }
-  return { runId, resumed, counters, seeds, previousSeeds, queued: await store.queuedByHost() };
+  return { runId: opened.run.id, mode: opened.mode, resumed, seeds, previousSeeds, notices };
 }
 
 /** The options as stored in runs.options (patterns as strings). */
@@ -52,4 +53,10 @@ function recordedSeeds(optionsJson: string): string[] {
   } catch {
     return [];
   }
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(b);
+  return a.every((x) => set.has(x));
 }

@@ -1,9 +1,9 @@
 /** --sitemaps: seeds the frontier from robots.txt Sitemap: lines and /sitemap.xml of each seed origin. */
 import { readSitemaps, type SitemapStart } from '../polite/sitemaps.js';
-import type { EnqueueItem } from '../store/types.js';
+import type { EnqueueItem } from '../frontier/types.js';
 import { normalizeUrl } from '../url/normalize.js';
 import type { CrawlContext } from './context.js';
-import { hostOf } from './sniff.js';
+import { hostOf } from '../url/host.js';
 
 const BATCH = 500;
 
@@ -20,11 +20,11 @@ export async function seedFromSitemaps(ctx: CrawlContext, seeds: string[]): Prom
     let batch: EnqueueItem[] = [];
     const push = async () => {
       if (!batch.length) return;
-      ctx.scheduler.addQueued(await ctx.store.enqueue(batch));
+      await ctx.frontier.enqueue(batch);
       batch = [];
     };
     for await (const item of readSitemaps(starts, {
-      fetcher: ctx.fetcher, signal: ctx.hardStop, onEvent: (e) => { if (e.type === 'sitemap') ctx.counters.requests++; },
+      fetcher: ctx.fetcher, signal: ctx.hardStop, onEvent: (e) => { if (e.type === 'sitemap') ctx.outbox.request(); },
     })) {
       const url = normalizeUrl(item.url, undefined, ctx.rules);
       if (!url || ctx.scope.check(url, 1)) continue;

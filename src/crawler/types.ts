@@ -1,6 +1,6 @@
 /** Types of the library API: callbacks in, run summary out. */
 import type { ErrorCode } from '../errors.js';
-import type { PageChange, RunCounters, RunStatus, StopReason } from '../store/types.js';
+import type { Backend, PageChange, RunCounters, RunStatus, StopReason } from '../store/types.js';
 
 /** One stored page, as given to onPage. */
 export interface PageEvent {
@@ -59,10 +59,18 @@ export interface CrawlHooks {
   onLink?: (link: LinkEvent) => boolean | number | void;
   /** Called about four times a second. */
   onProgress?: (p: ProgressEvent) => void;
-  /** Called once when the run starts: whether it resumes an interrupted run. */
-  onStart?: (info: { runId: number; resumed: boolean; seeds: number; db: string }) => void;
+  /**
+   * Called once when the run starts: whether it resumes an interrupted run, and notices for the user
+   * (e.g. the seeds differ from the resumed run's).
+   */
+  onStart?: (info: { runId: number; resumed: boolean; seeds: number; db: string; notices: string[] }) => void;
   /** Aborting stops the crawl gracefully (in-flight work finishes within the grace period). */
   signal?: AbortSignal;
+  /**
+   * A backend to crawl into instead of the one `db` names (see docs/backends.md). It is not closed
+   * by crawl(): the caller owns it.
+   */
+  backend?: Backend;
 }
 
 /** What crawl() resolves to. */
@@ -73,8 +81,12 @@ export interface RunSummary {
   stopReason: StopReason;
   resumed: boolean;
   elapsedMs: number;
+  /** Pages per second of this process in this session (not counting earlier sessions of a resumed run). */
   pagesPerSecond: number;
+  /** The run's counters: every session and worker of the run together. */
   counters: RunCounters;
+  /** What this process did in this session. */
+  session: RunCounters;
   /** This run's page outcomes by status class: "2xx" … "5xx", and "none" for no response. */
   byStatusClass: Record<string, number>;
   /** This run's failures by error code. */
@@ -85,6 +97,8 @@ export interface RunSummary {
   workerUtilization: number;
   /** Share of time the SQLite writer thread was busy (0..1). */
   writerUtilization: number;
+  /** Outcomes the backend refused because their lease had been lost (fetched again by its new holder). */
+  rejected: number;
   /** Process exit code the CLI uses for this outcome. */
   exitCode: number;
 }

@@ -99,8 +99,8 @@ export class UndiciFetcher implements Fetcher {
       } else {
         const keep = r.contentType === null || KEPT_TYPES.has(r.contentType);
         const encoding = r.headers['content-encoding'];
-        if (!keep && length !== undefined) {
-          r.bytes = length;
+        if (!keep && length !== undefined && length > this.opts.maxBytes) {
+          r.bytes = length; // too large to read for a hash: recorded by its size
           discard(res.body);
         } else if (length !== undefined && length > this.opts.maxBytes && !encoding) {
           // Announced too large: refuse before reading a byte.
@@ -108,8 +108,10 @@ export class UndiciFetcher implements Fetcher {
           return fail(ErrorCodes.BODY_TOO_LARGE, `Content-Length ${length} exceeds maxBytes ${this.opts.maxBytes}`);
         } else {
           const decoded = decodeBody(res.body, encoding);
-          const out = await readCapped(decoded, this.opts.maxBytes, keep);
+          // Bodies that are not parsed are read for their hash only (change detection on recrawl).
+          const out = await readCapped(decoded, this.opts.maxBytes, keep, !keep);
           r.bytes = out.bytes;
+          r.bodyHash = out.hash;
           if (out.overflow) {
             return fail(ErrorCodes.BODY_TOO_LARGE, `body exceeds maxBytes ${this.opts.maxBytes}`);
           }

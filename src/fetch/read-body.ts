@@ -1,4 +1,5 @@
 /** Reads a response body with a byte cap, keeping or discarding it, without repeated copies. */
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 
 /** What was read. `overflow` means the cap was passed and the stream was destroyed. */
@@ -6,6 +7,8 @@ export interface ReadOutcome {
   body: Uint8Array | null;
   bytes: number;
   overflow: boolean;
+  /** SHA-256 (hex) of the whole body, when asked for and the cap was not passed. */
+  hash?: string;
 }
 
 /** A read that failed part-way; `bytes` counts what arrived before the error. */
@@ -21,9 +24,10 @@ export class ReadError extends Error {
  * one chunk beyond the cap) and the outcome has `overflow: true`, `body: null`.
  * Rejects with ReadError on a stream error. Uses 'data' events: faster than async iteration.
  */
-export function readCapped(stream: Readable, cap: number, keep: boolean): Promise<ReadOutcome> {
+export function readCapped(stream: Readable, cap: number, keep: boolean, hash = false): Promise<ReadOutcome> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
+    const hasher = hash ? createHash('sha256') : null;
     let bytes = 0;
     let done = false;
     const finish = (fn: () => void): void => {
@@ -40,9 +44,12 @@ export function readCapped(stream: Readable, cap: number, keep: boolean): Promis
         return;
       }
       if (keep) chunks.push(chunk);
+      hasher?.update(chunk);
     };
     stream.on('data', onData);
-    stream.once('end', () => finish(() => resolve({ body: keep ? concat(chunks, bytes) : null, bytes, overflow: false })));
+    stream.once('end', () => finish(() => resolve({
+      body: keep ? concat(chunks, bytes) : null, bytes, overflow: false, ...(hasher ? { hash: hasher.digest('hex') } : {}),
+    })));
     stream.once('error', (err) => finish(() => reject(new ReadError(err, bytes))));
     // A stream destroyed without an error (e.g. by a caller abort) emits only 'close'.
     stream.once('close', () => finish(() => reject(new ReadError(new Error('body stream closed early'), bytes))));

@@ -47,6 +47,8 @@ export interface FetchResult {
    * text/plain or application/octet-stream type that must be sniffed); null otherwise.
    */
   body: Uint8Array | null;
+  /** SHA-256 (hex) of a decompressed body that was read but not kept (non-HTML types). */
+  bodyHash?: string;
   /** Decompressed bytes received (or Content-Length for bodies not read). */
   bytes: number;
   /** Raw Location header of a 3xx response. */

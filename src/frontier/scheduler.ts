@@ -1,10 +1,11 @@
 /**
- * The in-memory half of the frontier: which host goes next. The queue itself lives in the store
- * (SQL, bounded memory); the scheduler keeps per-host counts, a small claimed buffer per host,
- * and pacing state (delay, Crawl-delay, back-off, Retry-After). Hosts are served round-robin,
- * so one slow or backed-off host never blocks the others; each host's URLs come lowest depth first.
+ * Which host goes next. The scheduler keeps, per host, a small buffer of claimed entries, the
+ * entries waiting for a retry time, and the pacing state (delay, Crawl-delay, back-off, Retry-After).
+ * Hosts are served round-robin, so one slow or backed-off host never blocks the others; each host's
+ * URLs come lowest depth first. Queue sizes are the backend's: set by each claim's answer, grown by
+ * each enqueue's answer (./frontier.ts).
  */
-import type { FrontierEntry } from '../store/types.js';
+import type { FrontierEntry } from './types.js';
 
 /** Pacing and limits the scheduler enforces. */
 export interface SchedulerLimits {
@@ -14,28 +15,35 @@ export interface SchedulerLimits {
   maxPagesPerHost: number;
 }
 
+/** Consecutive retryable failures (5xx, network) after which a whole host backs off. */
+export const HOST_FAILURE_STREAK = 5;
+
 /** Per-host state. */
 export interface HostState {
   host: string;
-  /** Entries queued in the store (state 0), not yet claimed. */
+  /** Entries queued in the backend, not yet claimed (the backend's count). */
   queued: number;
   /** Claimed entries waiting for a slot (lowest depth first). */
   buffer: FrontierEntry[];
+  /** Entries waiting for their own retry time (a transient failure), soonest first. */
+  retries: { at: number; entry: FrontierEntry }[];
   inflight: number;
   /** Earliest time (ms) the next request to this host may start. */
   nextAt: number;
   /** robots.txt Crawl-delay for this host, ms (0 if none). */
   crawlDelayMs: number;
-  /** Adaptive back-off after 429/503, ms; decays on success. */
+  /** Adaptive back-off after 429/503 or a run of failures, ms; decays on success. */
   backoffMs: number;
+  /** Consecutive retryable failures. */
+  failStreak: number;
   /** Fetches started this run (for --max-pages-per-host). */
   started: number;
-  /** A claim from the store is under way. */
+  /** A claim from the backend is under way. */
   claiming: boolean;
+  /** No claim before this time (ms): the host is leased to another worker. */
+  claimAfter: number;
   /** robots.txt verdicts arrived for this host; until then one fetch at a time (Crawl-delay unknown). */
   robotsReady: boolean;
-  /** Consecutive robots.txt failures (5xx/network); URLs give up after a few. */
-  robotsFailures: number;
 }
 
 /** What next() hands out. */
@@ -44,15 +52,21 @@ export type Pick =
   | { kind: 'claim'; host: HostState }
   | { kind: 'wait'; untilMs: number | null };
 
+/** How a started entry ended, for the limits and the back-off. */
+export type Settled = 'fetched' | 'throttled' | 'failed' | 'unfetched' | 'requeued' | 'abandoned';
+
 export class Scheduler {
   private readonly hosts = new Map<string, HostState>();
-  /** Hosts that have queued or buffered work, in round-robin order. */
+  /** Hosts that have queued, buffered or waiting work, in round-robin order. */
   private active: HostState[] = [];
   private cursor = 0;
+  /** Fetches in flight, and started this run (every host together). */
+  inflight = 0;
+  started = 0;
 
   constructor(private readonly limits: SchedulerLimits) {}
 
-  /** Adds store-side queue growth (from enqueue/flush results). */
+  /** Adds backend-side queue growth (from enqueue and write answers). */
   addQueued(counts: Map<string, number>): void {
     for (const [host, n] of counts) {
       if (n <= 0) continue;
@@ -67,46 +81,49 @@ export class Scheduler {
   host(host: string): HostState {
     let h = this.hosts.get(host);
     if (!h) {
-      h = { host, queued: 0, buffer: [], inflight: 0, nextAt: 0, crawlDelayMs: 0, backoffMs: 0, started: 0, claiming: false, robotsReady: false, robotsFailures: 0 };
+      h = {
+        host, queued: 0, buffer: [], retries: [], inflight: 0, nextAt: 0, crawlDelayMs: 0, backoffMs: 0, failStreak: 0, started: 0,
+        claiming: false, claimAfter: 0, robotsReady: false,
+      };
       this.hosts.set(host, h);
     }
     return h;
   }
 
-  /** Claimed entries arrive from the store. */
-  claimed(h: HostState, entries: FrontierEntry[]): void {
+  /** Claimed entries arrive, with the backend's count of what stays queued for the host. */
+  claimed(h: HostState, entries: FrontierEntry[], remaining: number): void {
     h.claiming = false;
-    h.queued = Math.max(0, h.queued - entries.length);
-    if (entries.length === 0) h.queued = 0; // the store had none: our count was stale
+    h.queued = remaining;
     h.buffer.push(...entries);
     if (!this.hasWork(h)) this.dropIdle();
   }
 
   /**
-   * The next thing to do: an entry to fetch, a host whose buffer needs a claim from the store,
+   * The next thing to do: an entry to fetch, a host whose buffer needs a claim from the backend,
    * or a time to wait for (null: nothing to wait for — all idle or at their limits).
    */
   next(now: number): Pick {
     let soonest: number | null = null;
+    const later = (t: number) => { soonest = soonest === null ? t : Math.min(soonest, t); };
     const n = this.active.length;
     for (let i = 0; i < n; i++) {
       const idx = (this.cursor + i) % n;
       const h = this.active[idx];
       if (h.inflight >= (h.robotsReady ? this.limits.perHost : 1)) continue;
       if (this.limits.maxPagesPerHost && h.started >= this.limits.maxPagesPerHost) continue;
-      if (h.buffer.length === 0) {
-        if (h.queued > 0 && !h.claiming) {
+      const retryDue = h.retries.length > 0 && h.retries[0].at <= now;
+      if (!retryDue && h.buffer.length === 0) {
+        if (h.queued > 0 && !h.claiming && h.claimAfter <= now) {
           h.claiming = true;
           return { kind: 'claim', host: h };
         }
+        if (h.queued > 0 && !h.claiming) later(h.claimAfter);
+        if (h.retries.length) later(h.retries[0].at);
         continue;
       }
-      if (h.nextAt > now) {
-        soonest = soonest === null ? h.nextAt : Math.min(soonest, h.nextAt);
-        continue;
-      }
+      if (h.nextAt > now) { later(h.nextAt); continue; }
       this.cursor = (idx + 1) % n;
-      const entry = h.buffer.shift()!;
+      const entry = retryDue ? h.retries.shift()!.entry : h.buffer.shift()!;
       return { kind: 'entry', host: h, entry };
     }
     this.dropIdle();
@@ -114,22 +131,46 @@ export class Scheduler {
   }
 
   /** A fetch to `h` starts now: pacing applies from its start. */
-  started(h: HostState, now: number): void {
+  start(h: HostState, now: number): void {
     h.inflight++;
     h.started++;
+    this.inflight++;
+    this.started++;
     h.nextAt = now + this.delayOf(h);
   }
 
-  /** A fetch to `h` ended; `ok` lets an adaptive back-off recover. */
-  finished(h: HostState, ok: boolean): void {
+  /** A started entry settled: only fetches count toward the limits; successes let a back-off recover. */
+  finish(h: HostState, how: Settled): void {
     h.inflight--;
-    if (ok && h.backoffMs) h.backoffMs = h.backoffMs < 100 ? 0 : Math.floor(h.backoffMs / 2);
+    this.inflight--;
+    if (how === 'requeued' || how === 'unfetched') { h.started--; this.started--; }
+    if (how === 'fetched') {
+      h.failStreak = 0;
+      if (h.backoffMs) h.backoffMs = h.backoffMs < 100 ? 0 : Math.floor(h.backoffMs / 2);
+    }
   }
 
-  /** 429/503 (or robots unavailable): back the host off, at least `waitMs` (Retry-After). */
-  backOff(h: HostState, now: number, waitMs?: number): void {
-    h.backoffMs = Math.min(this.limits.maxCrawlDelayMs, Math.max(waitMs ?? 0, h.backoffMs ? h.backoffMs * 2 : 1000));
-    h.nextAt = Math.max(h.nextAt, now + Math.min(this.limits.maxCrawlDelayMs, Math.max(waitMs ?? 0, h.backoffMs)));
+  /**
+   * 429/503: back the host off. A Retry-After the server gives is the wait (capped); without one the
+   * back-off doubles from 1 s, up to --max-crawl-delay.
+   */
+  backOff(h: HostState, now: number, retryAfterMs?: number): void {
+    const cap = this.limits.maxCrawlDelayMs;
+    h.backoffMs = retryAfterMs !== undefined ? Math.min(cap, retryAfterMs) : Math.min(cap, h.backoffMs ? h.backoffMs * 2 : 1000);
+    h.nextAt = Math.max(h.nextAt, now + h.backoffMs);
+  }
+
+  /**
+   * A transient failure of one URL (5xx, network): that URL alone waits until `at`; the host keeps
+   * going unless failures come in a run (HOST_FAILURE_STREAK), which backs the whole host off.
+   */
+  retryLater(h: HostState, entry: FrontierEntry, at: number, now: number, countFailure = true): void {
+    const wasIdle = !this.hasWork(h);
+    let i = h.retries.length;
+    while (i > 0 && h.retries[i - 1].at > at) i--;
+    h.retries.splice(i, 0, { at, entry });
+    if (wasIdle) this.active.push(h);
+    if (countFailure && ++h.failStreak >= HOST_FAILURE_STREAK) this.backOff(h, now);
   }
 
   /** Blocks a host until `untilMs` without changing its back-off (e.g. robots.txt retry time). */
@@ -137,42 +178,38 @@ export class Scheduler {
     h.nextAt = Math.max(h.nextAt, untilMs);
   }
 
-  /** Puts an entry back at the head of its host's buffer (retry, robots not ready). */
+  /** Puts an entry back at the head of its host's buffer (robots.txt not ready). */
   requeue(h: HostState, entry: FrontierEntry): void {
     const wasIdle = !this.hasWork(h);
     h.buffer.unshift(entry);
     if (wasIdle) this.active.push(h);
   }
 
-  /** Sets a host's robots.txt Crawl-delay (capped). */
-  setCrawlDelay(h: HostState, ms: number | null): void {
-    h.crawlDelayMs = Math.min(this.limits.maxCrawlDelayMs, ms ?? 0);
+  /** robots.txt answered for `h`: its Crawl-delay (capped) applies from now on. */
+  robotsKnown(h: HostState, crawlDelayMs: number | null, now: number): void {
+    if (h.robotsReady) return;
+    h.robotsReady = true;
+    h.crawlDelayMs = Math.min(this.limits.maxCrawlDelayMs, crawlDelayMs ?? 0);
+    this.holdUntil(h, now + h.crawlDelayMs);
   }
 
-  /** True when no host has queued or buffered work. */
+  /** True when no host has queued, buffered or waiting work. */
   empty(): boolean {
     this.dropIdle();
     return this.active.length === 0;
   }
 
-  /** Entries held in memory (claimed, not yet fetched): bounded by hosts x claim size. */
-  buffered(): number {
-    let n = 0;
-    for (const h of this.active) n += h.buffer.length;
-    return n;
-  }
-
-  /** Total queued in the store plus buffered, for progress display. */
+  /** Entries queued in the backend plus those held here, for progress display. */
   queued(): number {
     let n = 0;
-    for (const h of this.active) n += h.queued + h.buffer.length;
+    for (const h of this.active) n += h.queued + h.buffer.length + h.retries.length;
     return n;
   }
 
-  /** Drops every buffered entry (stop): they stay claimed in the store and return on resume. */
-  drain(): FrontierEntry[] {
+  /** Every entry claimed and held here but not started (given back to the backend on a stop). */
+  held(): FrontierEntry[] {
     const out: FrontierEntry[] = [];
-    for (const h of this.active) { out.push(...h.buffer); h.buffer = []; }
+    for (const h of this.active) out.push(...h.buffer, ...h.retries.map((r) => r.entry));
     return out;
   }
 
@@ -181,7 +218,7 @@ export class Scheduler {
   }
 
   private hasWork(h: HostState): boolean {
-    return h.queued > 0 || h.buffer.length > 0 || h.claiming;
+    return h.queued > 0 || h.buffer.length > 0 || h.retries.length > 0 || h.claiming;
   }
 
   private dropIdle(): void {

@@ -8,7 +8,7 @@ import { styleText } from 'node:util';
 export const EVENTS = {
   start: 'start',
   page: 'page',
-  urlError: 'url-error',
+  notice: 'notice',
   stopping: 'stopping',
   summary: 'summary',
   fatal: 'fatal',

@@ -15,13 +15,23 @@ export function progressFields(p: ProgressEvent): Record<string, string | number
     queued: p.queued,
     inflight: p.inflight,
     rate: (p.counters.pages / secs).toFixed(1),
+    remaining: eta(p.queued + p.inflight, p.counters.pages / secs),
     errors: p.counters.errors,
     bytes: formatBytes(p.counters.bytes),
     elapsed: formatDuration(p.elapsedMs),
   };
 }
 
-export const PROGRESS_FORMAT = '{bar} {pages} pages | {queued} queued | {inflight} in flight | {rate}/s | {errors} errors | {bytes} | {elapsed}';
+export const PROGRESS_FORMAT = '{bar} {pages} pages | {queued} queued | {inflight} in flight | {rate}/s | ETA {remaining} | {errors} errors | {bytes} | {elapsed}';
+
+/**
+ * Time left at the current rate for what is queued now ("?" until there is a rate). Links found
+ * later make it grow: it is a floor, not a promise.
+ */
+function eta(left: number, rate: number): string {
+  if (left === 0) return '0s';
+  return rate > 0 ? formatDuration(Math.round((left / rate) * 1000)) : '?';
+}
 
 /** A progress bar bound to a logger's stream. */
 export class ProgressBar {

@@ -5,17 +5,18 @@
  */
 import robotsParserCjs from 'robots-parser';
 import type { Fetcher, OpenedResponse } from '../fetch/types.js';
-import type { RobotsRecord, Store } from '../store/types.js';
+import type { RobotsCache, RobotsRecord } from '../store/types.js';
 import { BadInputError, ErrorCodes } from '../errors.js';
 
-/** What the robots gate needs from a store; an in-memory Map can stand in for tests. */
-export type RobotsCacheStore = Pick<Store, 'getRobots' | 'putRobots'>;
+/** What the robots gate needs from a backend; an in-memory Map can stand in for tests. */
+export type RobotsCacheStore = RobotsCache;
 
 /** The answer for one URL. `retryAt` (ms since epoch) says when robots.txt will be fetched again. */
 export type RobotsVerdict =
   | { allowed: true; crawlDelayMs: number | null }
   | { allowed: false; code: typeof ErrorCodes.ROBOTS_DISALLOWED }
-  | { allowed: false; code: typeof ErrorCodes.ROBOTS_UNAVAILABLE; retryAt: number; /** HTTP status, 0 for a network failure. */ status: number };
+  | { allowed: false; code: typeof ErrorCodes.ROBOTS_UNAVAILABLE; retryAt: number; /** HTTP status, 0 for a network failure. */ status: number;
+    /** For a network failure: its error code and message (DNS_FAILED, CONNECTION_REFUSED, …). */ cause?: { code: string; message: string } };
 
 /** Options of RobotsPolicy. */
 export interface RobotsPolicyOptions {
@@ -53,7 +54,7 @@ type Parsed = ReturnType<typeof robotsParser>;
 type Entry =
   | { kind: 'rules'; robots: Parsed; crawlDelayMs: number | null; sitemaps: string[]; expiresAt: number }
   | { kind: 'allow-all'; expiresAt: number }
-  | { kind: 'unavailable'; expiresAt: number; status: number };
+  | { kind: 'unavailable'; expiresAt: number; status: number; cause?: { code: string; message: string } };
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
@@ -111,7 +112,7 @@ export class RobotsPolicy {
     const entry = await this.entryFor(origin);
     switch (entry.kind) {
       case 'unavailable':
-        return { allowed: false, code: ErrorCodes.ROBOTS_UNAVAILABLE, retryAt: entry.expiresAt, status: entry.status };
+        return { allowed: false, code: ErrorCodes.ROBOTS_UNAVAILABLE, retryAt: entry.expiresAt, status: entry.status, ...(entry.cause ? { cause: entry.cause } : {}) };
       case 'allow-all':
         return { allowed: true, crawlDelayMs: null };
       case 'rules':
@@ -160,12 +161,16 @@ export class RobotsPolicy {
     // stored; the page fetch meets the same guard and is recorded as PRIVATE_ADDRESS.
     if (rec === null) return { kind: 'allow-all', expiresAt: this.now() + this.ttlMs };
     this.onFetched?.(rec);
-    await this.store.putRobots(rec);
-    return this.interpret(rec);
+    // A network failure is no answer from the site: it is kept for this run only (until the retry
+    // time), so the next run asks again instead of skipping the host on a stale failure.
+    if (rec.status !== 0) await this.store.putRobots(rec);
+    const entry = this.interpret(rec);
+    if (entry.kind === 'unavailable' && 'cause' in rec) entry.cause = rec.cause as { code: string; message: string };
+    return entry;
   }
 
   /** Fetches robots.txt, following up to five redirects; never throws. null: the origin is a refused private address. */
-  private async download(origin: string): Promise<RobotsRecord | null> {
+  private async download(origin: string): Promise<RobotsRecord | (RobotsRecord & { cause: { code: string; message: string } }) | null> {
     const robotsUrl = origin + '/robots.txt';
     const signal = AbortSignal.timeout(this.timeoutMs);
     let url = robotsUrl;
@@ -186,8 +191,10 @@ export class RobotsPolicy {
     } catch (err) {
       // Network failure, timeout, bad Location: robots.txt is unreachable (§2.3.1.4).
       res?.body.destroy();
-      if (url === robotsUrl && (err as { code?: unknown } | null)?.code === ErrorCodes.PRIVATE_ADDRESS) return null;
-      return { origin, fetchedAt: this.now(), status: 0, body: '' };
+      const code = (err as { code?: unknown } | null)?.code;
+      if (url === robotsUrl && code === ErrorCodes.PRIVATE_ADDRESS) return null;
+      const cause = { code: typeof code === 'string' ? code : ErrorCodes.NETWORK_ERROR, message: (err as Error)?.message ?? String(err) };
+      return { origin, fetchedAt: this.now(), status: 0, body: '', cause };
     }
   }
 

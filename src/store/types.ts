@@ -1,18 +1,19 @@
 /**
- * The storage stage's contract. The crawl loop talks only to these interfaces, so a PostgreSQL
- * store (shared frontier for multi-machine crawls) can slot in later; hence every method is async
- * even though the SQLite implementation answers synchronously.
+ * The storage stage's ports. A backend (SQLite today; see docs/backends.md) implements RunLog,
+ * ResultSink, RobotsCache and the frontier's QueuePort; the crawl loop only ever sees these
+ * interfaces, chosen by openBackend() (./factory.ts). Every method is async and costs one round
+ * trip per batch, because a backend may be across a network.
  */
 import type { ErrorCode } from '../errors.js';
+import type { EnqueueItem, FrontierEntry, QueuePort } from '../frontier/types.js';
 
-/** How a URL entered the frontier. */
-export type UrlSource = 'seed' | 'link' | 'redirect' | 'sitemap' | 'recrawl';
+export type { EnqueueItem, FrontierEntry, PriorFetch, UrlSource, Lease, Claim, QueuePort } from '../frontier/types.js';
 
 /** Status of a run row. */
 export type RunStatus = 'running' | 'done' | 'interrupted' | 'failed';
 
 /** Why a run ended. */
-export type StopReason = 'finished' | 'max-pages' | 'max-time' | 'signal' | 'aborted' | 'error';
+export type StopReason = 'finished' | 'max-pages' | 'max-time' | 'signal' | 'aborted' | 'error' | 'superseded';
 
 /** What one run did to one page (page_runs.change). */
 export type PageChange = 'new' | 'changed' | 'unchanged' | 'gone' | 'redirect' | 'error' | 'disallowed';
@@ -39,53 +40,30 @@ export function emptyCounters(): RunCounters {
   return { pages: 0, requests: 0, new: 0, changed: 0, unchanged: 0, gone: 0, redirects: 0, errors: 0, disallowed: 0, skipped: 0, bytes: 0 };
 }
 
+/** Adds one outcome to counters (the backend does the same with the outcomes it accepts). */
+export function countOutcome(c: RunCounters, o: PageOutcome): void {
+  c.pages++;
+  c.bytes += o.notModified ? 0 : o.bytes;
+  switch (o.change) {
+    case 'new': c.new++; break;
+    case 'changed': c.changed++; break;
+    case 'unchanged': c.unchanged++; break;
+    case 'gone': c.gone++; break;
+    case 'redirect': c.redirects++; break;
+    case 'disallowed': c.disallowed++; break;
+    case 'error': c.errors++; break;
+  }
+}
+
 export interface RunRow {
   id: number;
   startedAt: string;
   endedAt: string | null;
   status: RunStatus;
   stopReason: StopReason | null;
-  /** JSON of the resolved options the run started with (seeds included). */
+  /** JSON of the resolved options the run started with. */
   options: string;
   counters: RunCounters;
-}
-
-/** A URL to add to the current run's frontier (ignored if already there this run). */
-export interface EnqueueItem {
-  url: string;
-  host: string;
-  depth: number;
-  source: UrlSource;
-  /** url_id of the page that redirected here, for redirect chains. */
-  redirectFrom?: number;
-  /** Redirect hops so far (0 for ordinary URLs). */
-  hops?: number;
-  /** <lastmod> from a sitemap, ISO 8601. */
-  lastmod?: string;
-}
-
-/** What the store knows of a page from earlier fetches: drives conditional requests and recrawl. */
-export interface PriorFetch {
-  status: number | null;
-  etag: string | null;
-  lastModified: string | null;
-  contentHash: string | null;
-  /** ISO time of the last 2xx/304, or null. */
-  lastOkAt: string | null;
-  recrawlIntervalS: number | null;
-}
-
-/** A frontier entry claimed for fetching. */
-export interface FrontierEntry {
-  urlId: number;
-  url: string;
-  host: string;
-  depth: number;
-  source: UrlSource;
-  redirectFrom: number | null;
-  hops: number;
-  /** Present when the URL was fetched in an earlier run. */
-  prior: PriorFetch | null;
 }
 
 /** A link found on a page. */
@@ -106,7 +84,10 @@ export interface PageOutcome {
   status: number | null;
   contentType: string | null;
   encoding: string | null;
+  /** Body bytes of this response (0 for a 304: the stored page keeps its last full size). */
   bytes: number;
+  /** The answer was 304 Not Modified: the stored content stands. */
+  notModified: boolean;
   durationMs: number;
   ttfbMs: number;
   attempts: number;
@@ -116,6 +97,8 @@ export interface PageOutcome {
   lastModified: string | null;
   noindex: boolean;
   nofollow: boolean;
+  /** SHA-256 of the title and text of HTML, of the body bytes of anything else; null when not read. */
+  contentHash: string | null;
   /** Parsed content; null when the body was not parsed (error, 304, non-HTML). */
   content: {
     title: string | null;
@@ -127,19 +110,36 @@ export interface PageOutcome {
     /** UTF-8 bytes of the visible text (see ParseOk.text). */
     text: Uint8Array;
     wordCount: number;
-    contentHash: string;
     extract: string | null;
   } | null;
-  /** All outgoing links (stored in links, replacing this page's earlier links). */
-  links: LinkRecord[];
+  /**
+   * The page's outgoing links as of this fetch (parsed HTML, a redirect's target, none for an error
+   * status), replacing the stored ones; null when this fetch says nothing of them (304, network error).
+   */
+  links: LinkRecord[] | null;
   /** Links to add to the frontier (in scope, allowed by callbacks). */
   follow: EnqueueItem[];
   /** Next recrawl interval (adaptive recrawl), seconds. */
   recrawlIntervalS: number | null;
 }
 
-/** Result of a flush: frontier growth per host, so the scheduler can keep its counts. */
-export interface FlushResult {
+/** One batch of finished work, written by ResultSink.write in one transaction. */
+export interface OutcomeBatch {
+  runId: number;
+  /** The lease owner that claimed the entries: outcomes of entries it no longer holds are rejected. */
+  owner: string;
+  outcomes: PageOutcome[];
+  /** Entries settled without a page row (fresh pages skipped on recrawl). */
+  skipped: FrontierEntry[];
+  /** Requests made since the last batch (retries, robots.txt and sitemaps included). */
+  requests: number;
+}
+
+/** What a write did. */
+export interface WriteResult {
+  /** url ids of outcomes (and skips) not written: their claim was no longer this owner's. */
+  rejected: number[];
+  /** New frontier entries per host, from the accepted outcomes' links. */
   queuedByHost: Map<string, number>;
 }
 
@@ -148,56 +148,72 @@ export interface RobotsRecord {
   origin: string;
   /** ms since epoch. */
   fetchedAt: number;
-  /** HTTP status, or 0 for network failure. */
+  /** HTTP status. */
   status: number;
   body: string;
 }
 
-/**
- * The crawl's persistent state: runs, frontier, pages, links, robots cache.
- * One writer at a time (the run lock guarantees it); readers may use the database concurrently.
- */
-export interface Store {
+/** Outcomes of one run by status class ("2xx".."5xx", "none") and failures by error code. */
+export interface RunBreakdown {
+  byStatusClass: Record<string, number>;
+  errorsByCode: Record<string, number>;
+}
+
+/** How a process took part in a run. */
+export type RunMode = 'started' | 'resumed' | 'joined';
+
+/** What RunLog.openRun did. */
+export interface OpenedRunRow {
+  run: RunRow;
+  mode: RunMode;
+  /** The run before this one when `mode` is 'started' (for recrawl and scope), else the run itself. */
+  previous: RunRow | undefined;
+}
+
+/** Runs: started, resumed or joined atomically, finished once. */
+export interface RunLog {
   /** The newest run, if any. */
   lastRun(): Promise<RunRow | undefined>;
-  /** Starts a new run: finished frontier entries from the previous run are dropped, unfetched ones kept. */
-  startRun(optionsJson: string): Promise<number>;
-  /** Re-opens an interrupted run: entries claimed but not finished go back to the queue. */
-  resumeRun(runId: number): Promise<void>;
-  finishRun(runId: number, status: RunStatus, reason: StopReason, counters: RunCounters): Promise<void>;
-  saveCounters(runId: number, counters: RunCounters): Promise<void>;
-
-  /** Adds URLs to the frontier (this run); returns how many were new per host. Written at once. */
-  enqueue(items: EnqueueItem[]): Promise<Map<string, number>>;
   /**
-   * Adds pages due for refetch (last success older than `olderThan`, or never successful) to the
-   * frontier; with `adaptive`, a page's own interval decides. Returns new entries per host.
+   * Resumes the newest run if it is unfinished (running or interrupted), else starts a new one with
+   * `optionsJson`; with `fresh`, an unfinished run is ended as interrupted and a new one started.
+   * Starting drops the previous run's finished frontier entries and keeps unfetched ones. Atomic:
+   * processes calling at once never start two runs.
    */
-  enqueueDue(olderThan: string, adaptive: boolean, now: string): Promise<Map<string, number>>;
-  /** Queued entries per host. */
-  queuedByHost(): Promise<Map<string, number>>;
-  /** Claims up to `limit` queued entries of a host, lowest depth first. */
-  claim(host: string, limit: number): Promise<FrontierEntry[]>;
-  /** Marks a claimed entry done without a page row (e.g. a fresh page skipped on recrawl). */
-  skip(entry: FrontierEntry): Promise<void>;
+  openRun(req: { optionsJson: string; owner: string; fresh?: boolean }): Promise<OpenedRunRow>;
+  /** Ends a run (status and reason) unless it has already ended; true if this call ended it. */
+  finishRun(runId: number, status: RunStatus, reason: StopReason): Promise<boolean>;
+  /** A run's row (counters are the sums of every write's increments). */
+  getRun(runId: number): Promise<RunRow | undefined>;
+  summarize(runId: number): Promise<RunBreakdown>;
+}
 
+/** Results: batched writes, each one transaction with the run counters it changes. */
+export interface ResultSink {
   /**
-   * Buffers an outcome; it is written by the next flush (automatic when the batch is full). The
-   * store owns the outcome from then on: the threaded SQLite store moves `content.text`'s bytes to
-   * its thread, leaving the caller's array empty.
+   * Writes pages, links, the frontier growth, page_runs and the counter increments of one batch in
+   * one transaction; outcomes whose entry is no longer claimed by `batch.owner` are rejected.
    */
-  record(outcome: PageOutcome): void;
-  /** Number of outcomes buffered and not yet written. */
-  pending(): number;
-  /** Writes buffered outcomes in one transaction. */
-  flush(): Promise<FlushResult>;
+  write(batch: OutcomeBatch): Promise<WriteResult>;
+}
 
-  /** This run's outcomes by status class ("2xx".."5xx", "none") and failures by error code. */
-  summarize(runId: number): Promise<{ byStatusClass: Record<string, number>; errorsByCode: Record<string, number> }>;
-
+/** robots.txt answers shared by every run and worker. */
+export interface RobotsCache {
   getRobots(origin: string): Promise<RobotsRecord | undefined>;
   putRobots(rec: RobotsRecord): Promise<void>;
+}
 
-  /** Flushes and closes. */
+/**
+ * A storage backend: every port in one object. One process writes through one backend; a backend
+ * that supports several processes per run says so with `sharedRuns`.
+ */
+export interface Backend extends RunLog, QueuePort, ResultSink, RobotsCache {
+  /** 'sqlite', 'memory', … */
+  readonly kind: string;
+  /** Where it stores (file path or URL without credentials), for messages. */
+  readonly location: string;
+  /** Share of its writer thread's time spent writing (0..1), where it has one. */
+  utilization(): number;
+  /** Finishes pending writes and closes. */
   close(): Promise<void>;
 }

@@ -141,6 +141,12 @@ export const MIGRATIONS: readonly string[] = [
     SELECT r.run_id, u.url, r.change, r.status, r.error_code, r.fetched_at
     FROM page_runs r JOIN urls u ON u.id = r.url_id;
   `,
+  // v2: claims carry an owner and a lease expiry (a completion is accepted only from the owner).
+  `
+  ALTER TABLE frontier ADD COLUMN owner TEXT;
+  ALTER TABLE frontier ADD COLUMN lease_until INTEGER;
+  CREATE INDEX frontier_claims ON frontier(owner) WHERE state = 1;
+  `,
 ];
 
 /** The schema version this build writes. */

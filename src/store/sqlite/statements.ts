@@ -3,22 +3,26 @@ import type Database from 'better-sqlite3';
 
 const PAGE_FETCH_COLS = `run_id = @run_id, fetched_at = @fetched_at, status = @status, final_url = @final_url,
   redirect_to = @redirect_to, content_type = coalesce(@content_type, content_type), encoding = coalesce(@encoding, encoding),
-  bytes = @bytes, duration_ms = @duration_ms, ttfb_ms = @ttfb_ms, attempts = @attempts, error_code = @error_code,
+  bytes = CASE WHEN @not_modified THEN bytes ELSE @bytes END, duration_ms = @duration_ms, ttfb_ms = @ttfb_ms, attempts = @attempts, error_code = @error_code,
   error_message = @error_message, etag = coalesce(@etag, etag), last_modified = coalesce(@last_modified, last_modified),
-  noindex = @noindex, nofollow = @nofollow, last_ok_at = coalesce(@last_ok_at, last_ok_at),
+  noindex = @noindex, nofollow = @nofollow, content_hash = coalesce(@content_hash, content_hash), last_ok_at = coalesce(@last_ok_at, last_ok_at),
   last_changed_at = coalesce(@last_changed_at, last_changed_at), recrawl_interval_s = @recrawl_interval_s,
   depth = min(depth, @depth)`;
 
 const SQL = {
   lastRun: 'SELECT * FROM runs ORDER BY id DESC LIMIT 1',
   insertRun: "INSERT INTO runs (started_at, status, options) VALUES (?, 'running', ?)",
+  getRun: 'SELECT * FROM runs WHERE id = ?',
   markResumed: "UPDATE runs SET resumes = resumes + 1, status = 'running', ended_at = NULL, stop_reason = NULL WHERE id = ?",
-  finishRun: 'UPDATE runs SET ended_at = ?, status = ?, stop_reason = ? WHERE id = ?',
-  saveCounters: `UPDATE runs SET pages = @pages, requests = @requests, new_pages = @new, changed = @changed,
-      unchanged = @unchanged, gone = @gone, redirects = @redirects, errors = @errors, disallowed = @disallowed,
-      skipped = @skipped, bytes = @bytes WHERE id = @id`,
+  finishRun: "UPDATE runs SET ended_at = ?, status = ?, stop_reason = ? WHERE id = ? AND status IN ('running', 'interrupted')",
+  // Counters only ever grow, in the transaction that writes what they count.
+  addCounters: `UPDATE runs SET pages = pages + @pages, requests = requests + @requests, new_pages = new_pages + @new,
+      changed = changed + @changed, unchanged = unchanged + @unchanged, gone = gone + @gone, redirects = redirects + @redirects,
+      errors = errors + @errors, disallowed = disallowed + @disallowed, skipped = skipped + @skipped, bytes = bytes + @bytes
+      WHERE id = @id`,
   dropDone: 'DELETE FROM frontier WHERE state = 2',
-  unclaimAll: 'UPDATE frontier SET state = 0 WHERE state = 1',
+  dropAll: 'DELETE FROM frontier',
+  unclaimAll: 'UPDATE frontier SET state = 0, owner = NULL, lease_until = NULL WHERE state = 1',
   urlId: 'SELECT id FROM urls WHERE url = ?',
   insertUrl: 'INSERT INTO urls (url, host, first_seen_at, first_seen_run, sitemap_lastmod) VALUES (?, ?, ?, ?, ?)',
   setLastmod: 'UPDATE urls SET sitemap_lastmod = ? WHERE id = ?',
@@ -35,12 +39,18 @@ const SQL = {
       OR strftime('%Y-%m-%dT%H:%M:%fZ', last_ok_at, '+' || recrawl_interval_s || ' seconds') <= ?
       OR (recrawl_interval_s IS NULL AND last_ok_at <= ?)`,
   queuedByHost: 'SELECT host, count(*) AS n FROM frontier WHERE state = 0 GROUP BY host',
-  claim: `UPDATE frontier SET state = 1 WHERE url_id IN (
+  queuedOfHost: 'SELECT count(*) AS n FROM frontier WHERE host = ? AND state = 0',
+  claim: `UPDATE frontier SET state = 1, owner = ?, lease_until = ? WHERE url_id IN (
       SELECT url_id FROM frontier WHERE host = ? AND state = 0 ORDER BY depth, url_id LIMIT ?)
       RETURNING url_id, depth, source, redirect_from, hops`,
-  prior: `SELECT u.url, p.fetched_at, p.status, p.etag, p.last_modified, p.content_hash, p.last_ok_at, p.recrawl_interval_s
+  renew: 'UPDATE frontier SET lease_until = ? WHERE owner = ? AND state = 1',
+  release: 'UPDATE frontier SET state = 0, owner = NULL, lease_until = NULL WHERE url_id = ? AND owner = ? AND state = 1',
+  requeueExpired: `UPDATE frontier SET state = 0, owner = NULL, lease_until = NULL WHERE state = 1 AND lease_until < ?
+      RETURNING host`,
+  prior: `SELECT u.url, p.fetched_at, p.status, p.etag, p.last_modified, p.content_hash, p.last_ok_at, p.recrawl_interval_s, p.bytes
       FROM urls u LEFT JOIN pages p ON p.url_id = u.id WHERE u.id = ?`,
-  markDone: 'UPDATE frontier SET state = 2 WHERE url_id = ?',
+  // Completes a claim only for its owner: the acceptance check of every outcome.
+  complete: 'UPDATE frontier SET state = 2, owner = NULL, lease_until = NULL WHERE url_id = ? AND owner = ? AND state = 1',
   insertPage: `INSERT INTO pages (url_id, url, host, depth, source, run_id, fetched_at, status, final_url, redirect_to,
       content_type, encoding, bytes, duration_ms, ttfb_ms, attempts, error_code, error_message, etag, last_modified, noindex, nofollow,
       title, description, canonical, lang, h1, meta_robots, text, word_count, content_hash, extract,
@@ -51,10 +61,11 @@ const SQL = {
       @fetched_at, @last_ok_at, @last_changed_at, @recrawl_interval_s)`,
   updateFetch: `UPDATE pages SET ${PAGE_FETCH_COLS} WHERE url_id = @url_id`,
   updateContent: `UPDATE pages SET title = @title, description = @description, canonical = @canonical, lang = @lang,
-      h1 = @h1, meta_robots = @meta_robots, text = @text, word_count = @word_count, content_hash = @content_hash, extract = @extract
+      h1 = @h1, meta_robots = @meta_robots, text = @text, word_count = @word_count, extract = @extract
       WHERE url_id = @url_id`,
   updateExtract: 'UPDATE pages SET extract = ? WHERE url_id = ?',
-  deleteLinks: 'DELETE FROM links WHERE src_id = ?',
+  linksOf: 'SELECT dst_id, anchor, rel FROM links WHERE src_id = ?',
+  deleteLink: 'DELETE FROM links WHERE src_id = ? AND dst_id = ?',
   insertLink: 'INSERT OR IGNORE INTO links (src_id, dst_id, anchor, rel) VALUES (?, ?, ?, ?)',
     // Every page of a redirect chain ending at ?1 gets the chain's final URL.
   propagateFinal: `WITH RECURSIVE chain(id) AS (

@@ -1,9 +1,9 @@
 /**
- * Messages between ThreadedStore (main thread) and the SQLite writer thread. Every Store method
- * is one request; replies carry the value, or the error as data (an Error crossing the thread
- * boundary loses its class and `code`).
+ * Messages between SqliteBackend (main thread) and the SQLite writer thread, typed per method:
+ * a request names a SqliteStore method and carries exactly its arguments; a reply carries its
+ * return value, or the error as data (an Error crossing the thread boundary loses its class and `code`).
  */
-import type { Store } from '../types.js';
+import type { SqliteStore } from './store.js';
 
 /** workerData of the writer thread. */
 export interface WriterInit {
@@ -12,17 +12,20 @@ export interface WriterInit {
   busyUs: SharedArrayBuffer;
 }
 
-/**
- * The Store methods the writer thread serves ('flush' carries the batch of recorded outcomes), and
- * 'walAutocheckpoint' (the writer's WAL auto-checkpoint threshold, in pages).
- */
-export type WriterMethod = Exclude<keyof Store, 'record' | 'pending'> | 'walAutocheckpoint';
-
-export interface WriterRequest {
-  id: number;
-  method: WriterMethod;
-  args: unknown[];
+/** The calls the writer serves: the store's ports, and its WAL auto-checkpoint threshold (pages). */
+export interface WriterCalls extends Pick<SqliteStore,
+  'lastRun' | 'getRun' | 'openRun' | 'finishRun' | 'summarize' | 'enqueue' | 'enqueueDue' | 'queuedByHost' | 'claim' | 'renew'
+  | 'release' | 'requeueExpired' | 'write' | 'getRobots' | 'putRobots' | 'close'> {
+  walAutocheckpoint(pages: number): unknown;
 }
+
+export type WriterMethod = keyof WriterCalls;
+
+/** One request: a method and its own argument types. */
+export type WriterRequest = { [K in WriterMethod]: { id: number; method: K; args: Parameters<WriterCalls[K]> } }[WriterMethod];
+
+/** What a method's reply carries. */
+export type WriterResult<K extends WriterMethod> = ReturnType<WriterCalls[K]>;
 
 /** An error as data: `code` is a crawl ErrorCode (DB_ERROR, ...) when the error had one. */
 export interface ErrorData {

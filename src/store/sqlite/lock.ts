@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LockedError, DatabaseError } from '../errors.js';
+import { LockedError, DatabaseError } from '../../errors.js';
 
 interface LockInfo { pid: number; host: string; procStart: string | null; startedAt: string }
 

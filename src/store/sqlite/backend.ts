@@ -1,19 +1,20 @@
 /**
- * ThreadedStore: the Store the crawl uses. It hands every call to a SqliteStore on a thread of its
- * own (./writer-thread.ts) and resolves with its answer, so the ~0.6 ms of SQLite work per page
- * (pages, links, frontier, full-text index) no longer competes with fetching on the main thread.
- * Calls are served in the order they are made, one at a time, on one connection: the same
- * transactions, in the same order, as SqliteStore on the main thread.
+ * SqliteBackend: the SQLite backend the crawl uses (the default for a file path or sqlite: URL). It
+ * holds the run lock (one writing process per database), and hands every port call to a SqliteStore
+ * on a thread of its own (./writer-thread.ts), resolving with its answer, so the ~0.6 ms of SQLite
+ * work per page (pages, links, frontier, full-text index) does not compete with fetching. Calls are
+ * served in the order they are made, one at a time, on one connection.
  */
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { DatabaseError, ErrorCodes } from '../../errors.js';
+import type { Claim, Lease } from '../../frontier/types.js';
 import type {
-  EnqueueItem, FlushResult, FrontierEntry, PageOutcome, RobotsRecord, RunCounters, RunRow, RunStatus, StopReason, Store,
+  Backend, EnqueueItem, OpenedRunRow, OutcomeBatch, RobotsRecord, RunBreakdown, RunRow, RunStatus, StopReason, WriteResult,
 } from '../types.js';
 import { transferableBuffer } from '../../transfer.js';
-import { BATCH } from './store.js';
-import type { ErrorData, WriterInit, WriterMethod, WriterReply, WriterRequest, WriterStartup } from './writer-protocol.js';
+import { acquireRunLock, type RunLock } from './lock.js';
+import type { ErrorData, WriterCalls, WriterInit, WriterMethod, WriterReply, WriterRequest, WriterResult, WriterStartup } from './writer-protocol.js';
 
 /**
  * Young-generation size of the writer thread: a batch of outcomes is short-lived garbage. As for
@@ -31,17 +32,30 @@ interface Call {
   reject: (e: Error) => void;
 }
 
-export class ThreadedStore implements Store {
+export class SqliteBackend implements Backend {
+  readonly kind = 'sqlite';
   private readonly calls = new Map<number, Call>();
   private nextId = 1;
-  private buffer: PageOutcome[] = [];
   /** Set once the thread is gone: every later call fails with it. */
   private dead: Error | null = null;
   private readonly exited: Promise<void>;
   private readonly startedAt = performance.now();
 
-  /** Opens (creating and migrating if needed) `file` on a new writer thread; rejects with DatabaseError. */
-  static async open(file: string): Promise<ThreadedStore> {
+  /**
+   * Takes the run lock of `file`, then opens it (creating and migrating if needed) on a new writer
+   * thread; rejects with LockedError or DatabaseError.
+   */
+  static async open(file: string): Promise<SqliteBackend> {
+    const lock = acquireRunLock(file);
+    try {
+      return await SqliteBackend.openLocked(file, lock);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  private static async openLocked(file: string, lock: RunLock): Promise<SqliteBackend> {
     const busyUs = new BigInt64Array(new SharedArrayBuffer(8));
     const worker = new Worker(new URL('./writer-thread.js', import.meta.url), {
       workerData: { file, busyUs: busyUs.buffer as SharedArrayBuffer } satisfies WriterInit,
@@ -60,7 +74,7 @@ export class ThreadedStore implements Store {
       await worker.terminate();
       throw toError(startup.error);
     }
-    const store = new ThreadedStore(worker, file, busyUs);
+    const store = new SqliteBackend(worker, file, busyUs, lock);
     await store.startCheckpoints();
     return store;
   }
@@ -91,7 +105,7 @@ export class ThreadedStore implements Store {
     this.checkpointTimer.unref();
   }
 
-  private constructor(private readonly worker: Worker, readonly file: string, private readonly busyUs: BigInt64Array) {
+  private constructor(private readonly worker: Worker, readonly file: string, private readonly busyUs: BigInt64Array, private readonly lock: RunLock) {
     worker.on('message', (reply: WriterReply) => {
       const call = this.calls.get(reply.id);
       if (!call) return;
@@ -106,67 +120,48 @@ export class ThreadedStore implements Store {
     }));
   }
 
+  get location(): string { return this.file; }
+
   lastRun(): Promise<RunRow | undefined> { return this.call('lastRun'); }
-  startRun(optionsJson: string): Promise<number> { return this.call('startRun', optionsJson); }
-  resumeRun(runId: number): Promise<void> { return this.call('resumeRun', runId); }
-  finishRun(runId: number, status: RunStatus, reason: StopReason, counters: RunCounters): Promise<void> {
-    return this.call('finishRun', runId, status, reason, counters);
-  }
-  saveCounters(runId: number, counters: RunCounters): Promise<void> { return this.call('saveCounters', runId, counters); }
+  getRun(runId: number): Promise<RunRow | undefined> { return this.call('getRun', runId); }
+  openRun(req: { optionsJson: string; owner: string; fresh?: boolean }): Promise<OpenedRunRow> { return this.call('openRun', req); }
+  finishRun(runId: number, status: RunStatus, reason: StopReason): Promise<boolean> { return this.call('finishRun', runId, status, reason); }
+  summarize(runId: number): Promise<RunBreakdown> { return this.call('summarize', runId); }
   enqueue(items: EnqueueItem[]): Promise<Map<string, number>> { return this.call('enqueue', items); }
   enqueueDue(olderThan: string, adaptive: boolean, now: string): Promise<Map<string, number>> {
     return this.call('enqueueDue', olderThan, adaptive, now);
   }
   queuedByHost(): Promise<Map<string, number>> { return this.call('queuedByHost'); }
-  claim(host: string, limit: number): Promise<FrontierEntry[]> { return this.call('claim', host, limit); }
-  skip(entry: FrontierEntry): Promise<void> { return this.call('skip', entry); }
-  summarize(runId: number): Promise<{ byStatusClass: Record<string, number>; errorsByCode: Record<string, number> }> {
-    return this.call('summarize', runId);
-  }
+  claim(host: string, limit: number, lease: Lease): Promise<Claim> { return this.call('claim', host, limit, lease); }
+  renew(lease: Lease): Promise<void> { return this.call('renew', lease); }
+  release(owner: string, urlIds: number[]): Promise<void> { return this.call('release', owner, urlIds); }
+  requeueExpired(now: number): Promise<Map<string, number>> { return this.call('requeueExpired', now); }
   getRobots(origin: string): Promise<RobotsRecord | undefined> { return this.call('getRobots', origin); }
   putRobots(rec: RobotsRecord): Promise<void> { return this.call('putRobots', rec); }
 
   /** Share of the writer thread's time spent serving requests since it opened, 0..1, as it measures itself. */
-  get utilization(): number {
+  utilization(): number {
     const ms = performance.now() - this.startedAt;
     return ms > 0 ? Math.min(1, Number(Atomics.load(this.busyUs, 0)) / 1000 / ms) : 0;
   }
 
-  record(outcome: PageOutcome): void {
-    this.buffer.push(outcome);
-  }
-
-  pending(): number {
-    return this.buffer.length;
-  }
-
-  /** True when the batch is full and the caller should flush now. */
-  get full(): boolean {
-    return this.buffer.length >= BATCH;
-  }
-
   /**
-   * Sends the recorded outcomes to be written in one transaction; resolves once committed. On a
-   * failure the writer keeps them and writes them with the next flush (as SqliteStore does).
+   * Writes one batch in one transaction on the writer thread. Page text moves there, not copied:
+   * the caller does not read an outcome once it is handed over.
    */
-  flush(): Promise<FlushResult> {
-    const batch = this.buffer;
-    this.buffer = [];
-    // Page text moves to the writer thread, not copied: nothing here reads an outcome once recorded.
+  write(batch: OutcomeBatch): Promise<WriteResult> {
     const texts = new Set<ArrayBuffer>();
-    for (const o of batch) {
+    for (const o of batch.outcomes) {
       const buffer = o.content ? transferableBuffer(o.content.text) : null;
       if (buffer) texts.add(buffer);
     }
-    return this.callTransferring('flush', [batch], [...texts]);
+    return this.send({ id: this.nextId++, method: 'write', args: [batch] }, [...texts]);
   }
 
-  /** Writes what is recorded, closes the database and ends the thread. */
+  /** Closes the database, ends the thread and releases the run lock. */
   async close(): Promise<void> {
     let failure: unknown = null;
     if (!this.dead) {
-      if (this.buffer.length) await this.flush().catch((err) => { failure = err; });
-      // Closed even when that write failed: the database is closed in any case (SqliteStore.close).
       await this.call('close').catch((err) => { failure ??= err; });
       await Promise.race([this.exited, new Promise((r) => setTimeout(r, 1000).unref())]);
     }
@@ -175,19 +170,19 @@ export class ThreadedStore implements Store {
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     this.checkpointer?.close();
     this.checkpointer = null;
+    this.lock.release();
     if (failure) throw failure;
   }
 
-  private call<T>(method: WriterMethod, ...args: unknown[]): Promise<T> {
-    return this.callTransferring(method, args, []);
+  private call<K extends WriterMethod>(method: K, ...args: Parameters<WriterCalls[K]>): Promise<WriterResult<K>> {
+    return this.send({ id: this.nextId++, method, args } as WriterRequest, []);
   }
 
-  private callTransferring<T>(method: WriterMethod, args: unknown[], transfer: ArrayBuffer[]): Promise<T> {
+  private send<T>(req: WriterRequest, transfer: ArrayBuffer[]): Promise<T> {
     if (this.dead) return Promise.reject(this.dead);
-    const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, method, args } satisfies WriterRequest, transfer);
+      this.calls.set(req.id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage(req, transfer);
     });
   }
 

@@ -1,0 +1,52 @@
+/**
+ * The crawl loop, the pipeline's driver: take from the frontier → handle (robots → fetch → parse →
+ * callbacks → outbox) → the outbox writes batches, whose links come back to the frontier; until
+ * the frontier is empty and nothing is in flight, or a stop is asked for.
+ */
+import type { StopReason } from '../store/types.js';
+import { FLUSH_EVERY_MS } from '../store/outbox.js';
+import type { Next } from '../frontier/frontier.js';
+import type { HostState } from '../frontier/scheduler.js';
+import type { FrontierEntry } from '../frontier/types.js';
+import type { CrawlContext } from './context.js';
+import type { StopController } from './controller.js';
+import { handleEntry } from './handle.js';
+
+/**
+ * No new fetch starts while the bodies waiting for (or in) the parse pool exceed this: the bound on
+ * memory when parsing falls behind. Small pages never reach it; --concurrency bounds them.
+ */
+const PARSE_BACKLOG_BYTES = 32 * 1024 * 1024;
+
+/** Runs the loop until the crawl ends; `background` is other work that may still queue URLs (sitemaps). */
+export async function runLoop(ctx: CrawlContext, ctl: StopController, background: { running: boolean }): Promise<{ reason: StopReason; failure: unknown }> {
+  const { frontier, outbox, pool, opts } = ctx;
+  const s = frontier.scheduler;
+  let failure: unknown = null;
+  const atMaxPages = () => opts.maxPages > 0 && s.started >= opts.maxPages;
+  const room = () => s.inflight < opts.concurrency && pool.pendingBytes < PARSE_BACKLOG_BYTES && !atMaxPages();
+  const launch = (h: HostState, entry: FrontierEntry) => {
+    s.start(h, Date.now());
+    handleEntry(ctx, h, entry)
+      .then((how) => s.finish(h, how), (err) => { failure ??= err; s.finish(h, 'abandoned'); })
+      .finally(() => ctl.poke());
+  };
+
+  for (;;) {
+    frontier.tick(Date.now());
+    let next: Next = { kind: 'wait', untilMs: null };
+    while (!ctl.reason && room() && (next = frontier.next(Date.now())).kind === 'entry') launch(next.host, next.entry);
+    failure ??= frontier.failure ?? outbox.failure;
+    if (failure) ctl.stop('error');
+    outbox.maybeFlush(s.inflight > 0);
+    const idle = s.inflight === 0 && outbox.idle && !frontier.claiming;
+    if (idle && ctl.reason) return { reason: ctl.reason, failure };
+    if (idle && !background.running) {
+      if (s.empty()) return { reason: 'finished', failure };
+      if (atMaxPages()) return { reason: 'max-pages', failure };
+      if (next.kind === 'wait' && next.untilMs === null) return { reason: 'finished', failure }; // every host at a limit
+    }
+    const wait = next.kind === 'wait' && next.untilMs !== null ? next.untilMs - Date.now() : FLUSH_EVERY_MS;
+    await ctl.sleep(Math.min(wait, FLUSH_EVERY_MS));
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The frontier stage: the scheduler (which host next, pacing) over the backend's queue (QueuePort).
+ * Claims run in the background, so a slow backend never stalls the hosts that have work buffered;
+ * claims carry a lease that a heartbeat renews, and leases others lost are taken back.
+ */
+import type { EnqueueItem, Lease, QueuePort } from './types.js';
+import { Scheduler, type HostState, type SchedulerLimits } from './scheduler.js';
+import type { FrontierEntry } from './types.js';
+
+/** How long a claim is held without a heartbeat, and how often the heartbeat renews it. */
+export const LEASE_MS = 30_000;
+export const RENEW_EVERY_MS = 5_000;
+
+export interface FrontierOptions {
+  limits: SchedulerLimits;
+  /** Entries claimed per host at a time. */
+  claimSize: number;
+  /** This process's lease owner id. */
+  owner: string;
+  leaseMs?: number;
+  renewEveryMs?: number;
+}
+
+/** An entry to fetch now, or when to look again (null: nothing to wait for). */
+export type Next = { kind: 'entry'; host: HostState; entry: FrontierEntry } | { kind: 'wait'; untilMs: number | null };
+
+export class Frontier {
+  readonly scheduler: Scheduler;
+  /** A failed backend call: the crawl stops with it. */
+  failure: unknown = null;
+  private claims = 0;
+  private lastRenew = Date.now();
+  private lastExpiry = Date.now();
+  private readonly leaseMs: number;
+  private readonly renewEveryMs: number;
+
+  /** `onChange` is called when a background call settles (the loop may have new work). */
+  constructor(private readonly queue: QueuePort, private readonly o: FrontierOptions, private readonly onChange: () => void) {
+    this.scheduler = new Scheduler(o.limits);
+    this.leaseMs = o.leaseMs ?? LEASE_MS;
+    this.renewEveryMs = o.renewEveryMs ?? RENEW_EVERY_MS;
+  }
+
+  /** This process's lease, from now. */
+  lease(now = Date.now()): Lease {
+    return { owner: this.o.owner, until: now + this.leaseMs };
+  }
+
+  /** Learns which hosts have queued work. */
+  async load(): Promise<void> {
+    this.scheduler.addQueued(await this.queue.queuedByHost());
+  }
+
+  /** The next entry whose host is ready; starts claims for hosts whose buffer ran dry. */
+  next(now: number): Next {
+    for (;;) {
+      const p = this.scheduler.next(now);
+      if (p.kind !== 'claim') return p;
+      this.claim(p.host);
+    }
+  }
+
+  /** Claims are under way (their answers may bring work). */
+  get claiming(): boolean {
+    return this.claims > 0;
+  }
+
+  /** Adds URLs (one round trip) and counts them in. */
+  async enqueue(items: EnqueueItem[]): Promise<number> {
+    if (items.length === 0) return 0;
+    const added = await this.queue.enqueue(items);
+    this.scheduler.addQueued(added);
+    let n = 0;
+    for (const v of added.values()) n += v;
+    return n;
+  }
+
+  /** Queue growth the backend reported elsewhere (a write's links). */
+  added(counts: Map<string, number>): void {
+    this.scheduler.addQueued(counts);
+  }
+
+  /** Heartbeat: renews this process's leases, takes back leases that other owners let expire. */
+  tick(now: number): void {
+    if (now - this.lastRenew >= this.renewEveryMs) {
+      this.lastRenew = now;
+      this.background(this.queue.renew(this.lease(now)));
+    }
+    if (now - this.lastExpiry >= this.leaseMs / 2) {
+      this.lastExpiry = now;
+      this.background(this.queue.requeueExpired(now).then((m) => this.scheduler.addQueued(m)));
+    }
+  }
+
+  /** Gives every claimed entry not yet started back to the queue (a stop). */
+  async releaseHeld(): Promise<void> {
+    const held = this.scheduler.held();
+    if (held.length) await this.queue.release(this.o.owner, held.map((e) => e.urlId));
+  }
+
+  private claim(h: HostState): void {
+    this.claims++;
+    const settle = this.queue.claim(h.host, this.o.claimSize, this.lease())
+      .then((c) => {
+        this.scheduler.claimed(h, c.entries, c.remaining);
+        if (c.busyUntil !== undefined) h.claimAfter = c.busyUntil;
+      }, (err) => { h.claiming = false; throw err; })
+      .finally(() => { this.claims--; });
+    this.background(settle);
+  }
+
+  private background(p: Promise<unknown>): void {
+    p.catch((err) => { this.failure ??= err; }).finally(() => this.onChange());
+  }
+}

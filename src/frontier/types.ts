@@ -1,0 +1,94 @@
+/**
+ * The frontier stage's types and its port to the backend (QueuePort). The queue itself lives in the
+ * backend (SQL, bounded memory, shared by every worker of a run); the stage keeps pacing state and a
+ * small claimed buffer per host in memory (./frontier.ts, ./scheduler.ts).
+ */
+
+/** How a URL entered the frontier. */
+export type UrlSource = 'seed' | 'link' | 'redirect' | 'sitemap' | 'recrawl';
+
+/** A URL to add to the current run's frontier (ignored if already there this run). */
+export interface EnqueueItem {
+  url: string;
+  host: string;
+  depth: number;
+  source: UrlSource;
+  /** url_id of the page that redirected here, for redirect chains. */
+  redirectFrom?: number;
+  /** Redirect hops so far (0 for ordinary URLs). */
+  hops?: number;
+  /** <lastmod> from a sitemap, ISO 8601. */
+  lastmod?: string;
+}
+
+/** What the backend knows of a page from earlier fetches: drives conditional requests and recrawl. */
+export interface PriorFetch {
+  status: number | null;
+  etag: string | null;
+  lastModified: string | null;
+  contentHash: string | null;
+  /** ISO time of the last 2xx/304, or null. */
+  lastOkAt: string | null;
+  recrawlIntervalS: number | null;
+  /** Size of the last full (non-304) response body, bytes. */
+  bytes: number;
+}
+
+/** A frontier entry claimed for fetching. */
+export interface FrontierEntry {
+  urlId: number;
+  url: string;
+  host: string;
+  depth: number;
+  source: UrlSource;
+  redirectFrom: number | null;
+  hops: number;
+  /** Present when the URL was fetched in an earlier run. */
+  prior: PriorFetch | null;
+}
+
+/**
+ * Who holds claimed entries, and until when. Every claim carries one; a completion is accepted only
+ * from the owner of a claim that has not been taken back (QueuePort.requeueExpired).
+ */
+export interface Lease {
+  /** Unique per worker process (host, pid and a random part). */
+  owner: string;
+  /** Expiry, ms since epoch. */
+  until: number;
+}
+
+/** The result of a claim: the entries, and how many stay queued for that host (the backend's count). */
+export interface Claim {
+  entries: FrontierEntry[];
+  remaining: number;
+  /**
+   * Set by backends that lease whole hosts to one worker at a time (global politeness): the host is
+   * another owner's until then (ms since epoch); ask again after it.
+   */
+  busyUntil?: number;
+}
+
+/**
+ * The frontier's port to a backend. Every method is one round trip for a whole batch, never one per
+ * URL, because a backend may be across a network.
+ */
+export interface QueuePort {
+  /** Adds URLs to the run's frontier (already-known ones are ignored); returns the new entries per host. */
+  enqueue(items: EnqueueItem[]): Promise<Map<string, number>>;
+  /**
+   * Adds pages due for refetch (last success before `olderThan`, or never successful) to the frontier;
+   * with `adaptive`, a page's own recrawl interval decides. Returns the new entries per host.
+   */
+  enqueueDue(olderThan: string, adaptive: boolean, now: string): Promise<Map<string, number>>;
+  /** Queued (unclaimed) entries per host. */
+  queuedByHost(): Promise<Map<string, number>>;
+  /** Claims up to `limit` queued entries of `host` for `lease`, lowest depth first. */
+  claim(host: string, limit: number, lease: Lease): Promise<Claim>;
+  /** Extends every claim `lease.owner` holds to `lease.until` (the heartbeat). */
+  renew(lease: Lease): Promise<void>;
+  /** Gives claimed, unfinished entries back to the queue (a stop, or a claim larger than needed). */
+  release(owner: string, urlIds: number[]): Promise<void>;
+  /** Puts entries whose lease ran out before `now` (ms) back in the queue; returns them per host. */
+  requeueExpired(now: number): Promise<Map<string, number>>;
+}

@@ -1,0 +1,105 @@
+/** The scheduler and the frontier stage over the in-memory backend: pacing decisions, no servers. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Frontier } from '../src/frontier/frontier.js';
+import { HOST_FAILURE_STREAK, Scheduler } from '../src/frontier/scheduler.js';
+import type { FrontierEntry } from '../src/frontier/types.js';
+import { MemoryBackend } from '../src/store/memory/backend.js';
+
+const limits = { perHost: 2, delayMs: 0, maxCrawlDelayMs: 30_000, maxPagesPerHost: 0 };
+const entry = (n: number, host = 'a.test'): FrontierEntry =>
+  ({ urlId: n, url: `http://${host}/${n}`, host, depth: 0, source: 'link', redirectFrom: null, hops: 0, prior: null });
+
+function withBuffer(s: Scheduler, entries: FrontierEntry[]) {
+  const h = s.host(entries[0].host);
+  s.addQueued(new Map([[h.host, entries.length]]));
+  assert.equal(s.next(0).kind, 'claim');
+  s.claimed(h, entries, 0);
+  h.robotsReady = true;
+  return h;
+}
+
+test('a transient failure delays that URL alone: the host keeps serving its other URLs', () => {
+  const s = new Scheduler(limits);
+  const h = withBuffer(s, [entry(1), entry(2), entry(3)]);
+  const t = 1_000;
+  const first = s.next(t);
+  assert.equal(first.kind === 'entry' && first.entry.urlId, 1);
+  s.start(h, t);
+  s.retryLater(h, entry(1), t + 5_000, t);
+  s.finish(h, 'requeued');
+  const second = s.next(t + 1);
+  assert.equal(second.kind === 'entry' && second.entry.urlId, 2, 'the host is not held until the retry time');
+  s.start(h, t + 1);
+  s.finish(h, 'fetched');
+  const third = s.next(t + 2);
+  assert.equal(third.kind === 'entry' && third.entry.urlId, 3);
+  s.start(h, t + 2);
+  s.finish(h, 'fetched');
+  assert.deepEqual(s.next(t + 3), { kind: 'wait', untilMs: t + 5_000 }, 'only the retry is left, at its own time');
+  const retry = s.next(t + 5_000);
+  assert.equal(retry.kind === 'entry' && retry.entry.urlId, 1);
+});
+
+test(`${HOST_FAILURE_STREAK} failures in a row back the whole host off`, () => {
+  const s = new Scheduler(limits);
+  const h = withBuffer(s, Array.from({ length: HOST_FAILURE_STREAK + 1 }, (_, i) => entry(i + 1)));
+  for (let i = 0; i < HOST_FAILURE_STREAK; i++) {
+    const p = s.next(100);
+    assert.equal(p.kind, 'entry');
+    s.start(h, 100);
+    s.retryLater(h, (p as { entry: FrontierEntry }).entry, 100 + 60_000, 100);
+    s.finish(h, 'requeued');
+  }
+  assert.ok(h.backoffMs >= 1000 && h.nextAt >= 1100, `backed off: ${h.backoffMs} ms`);
+  assert.equal(s.next(200).kind, 'wait');
+});
+
+test('Retry-After is the wait (capped); without it the back-off doubles', () => {
+  const s = new Scheduler(limits);
+  const h = s.host('a.test');
+  s.backOff(h, 0, 5_000);
+  s.backOff(h, 0, 5_000);
+  s.backOff(h, 0, 5_000);
+  assert.equal(h.backoffMs, 5_000, 'a repeated Retry-After: 5 stays 5 s');
+  s.backOff(h, 0, 120_000);
+  assert.equal(h.backoffMs, 30_000, 'capped by --max-crawl-delay');
+  const g = s.host('b.test');
+  for (const want of [1_000, 2_000, 4_000]) { s.backOff(g, 0); assert.equal(g.backoffMs, want); }
+  s.finish(Object.assign(g, { inflight: 1 }), 'fetched');
+  assert.equal(g.backoffMs, 2_000, 'a success halves it');
+});
+
+test('frontier stage: queue sizes come from the backend; claims are leased and renewed; a stop gives them back', async () => {
+  const b = new MemoryBackend('t');
+  await b.openRun({ optionsJson: '{}', owner: 'w1' });
+  await b.enqueue(Array.from({ length: 10 }, (_, i) => ({ url: `http://a.test/${i}`, host: 'a.test', depth: 0, source: 'seed' as const })));
+  let changes = 0;
+  const f = new Frontier(b, { limits, claimSize: 4, owner: 'w1', leaseMs: 1_000, renewEveryMs: 100 }, () => { changes++; });
+  await f.load();
+  assert.equal(f.scheduler.queued(), 10);
+  assert.equal(f.next(Date.now()).kind, 'wait', 'the first answer starts a claim');
+  assert.equal(f.claiming, true);
+  while (f.claiming) await new Promise((r) => setTimeout(r, 1));
+  assert.ok(changes > 0);
+  const h = f.scheduler.host('a.test');
+  assert.equal(h.queued, 6, 'the claim answered how many stay queued');
+  assert.equal(h.buffer.length, 4);
+  const now = Date.now();
+  f.tick(now + 200);
+  await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual([...(await b.requeueExpired(now + 1_100))], [], 'the heartbeat renewed the lease');
+  await f.releaseHeld();
+  assert.deepEqual([...(await b.queuedByHost())], [['a.test', 10]]);
+});
+
+test('a host leased to another worker is not claimed before the lease ends', async () => {
+  const s = new Scheduler(limits);
+  const h = s.host('a.test');
+  s.addQueued(new Map([['a.test', 3]]));
+  assert.equal(s.next(0).kind, 'claim');
+  s.claimed(h, [], 3);
+  h.claimAfter = 5_000;
+  assert.deepEqual(s.next(10), { kind: 'wait', untilMs: 5_000 });
+  assert.equal(s.next(5_000).kind, 'claim');
+});
