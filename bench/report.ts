@@ -30,6 +30,8 @@ export interface Row {
   elu?: number;
   workerUtil?: number;
   writerUtil?: number;
+  /** Longest time between two pages the server served, s: a stall shows here. */
+  longestGapS?: number;
 }
 
 const f1 = (x: number) => x.toFixed(1);
@@ -38,22 +40,22 @@ const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a / b) ? `${(a
 
 /** The results as one markdown table. */
 export function renderTable(rows: Row[]): string {
-  const head = '| scenario | tool | status | pages | wall s | pages/s | CPU s | CPU ms/page | peak RSS MB | duplicates | missed | ELU | worker util | writer util |\n' +
-    '|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n';
+  const head = '| scenario | tool | status | pages | wall s | pages/s | CPU s | CPU ms/page | peak RSS MB | duplicates | missed | longest gap s | ELU | worker util | writer util |\n' +
+    '|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n';
   let out = head;
   const scenarios = [...new Set(rows.map((r) => r.scenario))];
   for (const sc of scenarios) {
     const mine = rows.filter((r) => r.scenario === sc);
     for (const r of mine) {
       out += `| ${sc} | ${r.tool} | ${r.status} | ${r.pages} | ${f1(r.wallS)} | ${Math.round(r.pages / r.wallS)} | ${f1(r.cpuS)} | ` +
-        `${r.pages ? (1000 * r.cpuS / r.pages).toFixed(2) : '—'} | ${Math.round(r.peakRssMb)} | ${r.duplicates} | ${r.missed ?? '—'} | ${pct(r.elu)} | ${pct(r.workerUtil)} | ${pct(r.writerUtil)} |\n`;
+        `${r.pages ? (1000 * r.cpuS / r.pages).toFixed(2) : '—'} | ${Math.round(r.peakRssMb)} | ${r.duplicates} | ${r.missed ?? '—'} | ${r.longestGapS === undefined ? '—' : r.longestGapS.toFixed(2)} | ${pct(r.elu)} | ${pct(r.workerUtil)} | ${pct(r.writerUtil)} |\n`;
     }
     const ours = mine.find((r) => r.tool === 'ours');
     const other = mine.find((r) => r.tool === 'crawlee');
     if (ours && other) {
       const cpuPerPage = (r: Row) => (r.pages ? r.cpuS / r.pages : NaN);
       out += `| ${sc} | **ours / crawlee** | | | ${ratio(ours.wallS, other.wallS)} | **${ratio(ours.pages / ours.wallS, other.pages / other.wallS)}** | ` +
-        `${ratio(ours.cpuS, other.cpuS)} | ${ratio(cpuPerPage(ours), cpuPerPage(other))} | ${ratio(ours.peakRssMb, other.peakRssMb)} | | | | | |\n`;
+        `${ratio(ours.cpuS, other.cpuS)} | ${ratio(cpuPerPage(ours), cpuPerPage(other))} | ${ratio(ours.peakRssMb, other.peakRssMb)} | | | | | | |\n`;
     }
   }
   const known = rows.filter((r) => r.urlsKnown !== undefined);

@@ -23,6 +23,7 @@ import type { CrawlContext } from './context.js';
 import { StopController } from './controller.js';
 import { runLoop } from './loop.js';
 import { openRun, type OpenedRun } from './run.js';
+import { scanSeedFile, type SeedScan } from '../frontier/seeds.js';
 import { seedFromSitemaps } from './sitemap-seeding.js';
 import type { CrawlHooks, RunSummary } from './types.js';
 
@@ -52,19 +53,22 @@ export function normalizeSeeds(seeds: string[], rules: { stripParams: string[] }
   return [...out];
 }
 
-/** Runs a crawl with already-resolved options (the CLI resolves them itself). */
-export async function runCrawl(opts: ResolvedOptions, hooks: CrawlHooks = {}): Promise<RunSummary> {
+/**
+ * Runs a crawl with already-resolved options (the CLI resolves them itself). Seeds come from
+ * `opts.seeds` and/or the seed file `opts.urls`, streamed (`scan`: the file was validated already).
+ */
+export async function runCrawl(opts: ResolvedOptions, hooks: CrawlHooks = {}, scan?: SeedScan): Promise<RunSummary> {
   const rules = { stripParams: opts.stripParams };
   const seeds = normalizeSeeds(opts.seeds, rules);
+  if (opts.urls && !scan) scan = await scanSeedFile(opts.urls, rules, opts.maxUrlLength);
   const owner = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const backend = await openBackend(hooks.backend ?? opts.db);
   let fetcher: UndiciFetcher | undefined;
   let pool: ParsePool | undefined;
   try {
-    const run = await openRun(backend, opts, seeds, owner);
-    const scopeSeeds = seeds.length ? seeds : run.previousSeeds;
-    const scope = await Scope.create(opts, scopeSeeds);
-    const seedHosts = new Set(scopeSeeds.map((s) => hostKey(new URL(s).hostname)));
+    const run = await openRun(backend, opts, { list: seeds, scan }, owner);
+    const scope = await Scope.create(opts, run.scopeOrigins.map((o) => new URL(o).host));
+    const seedHosts = new Set(run.scopeOrigins.map((o) => hostKey(new URL(o).hostname)));
     fetcher = new UndiciFetcher({
       userAgent: opts.userAgent, perHost: opts.perHost, connectTimeoutMs: opts.connectTimeoutMs, headersTimeoutMs: opts.headersTimeoutMs,
       bodyTimeoutMs: opts.bodyTimeoutMs, totalTimeoutMs: opts.totalTimeoutMs, maxBytes: opts.maxBytes,
@@ -103,20 +107,25 @@ async function drive(
     hardStop: ctl.hard.signal, attempts: new Map(), chains: new Map(),
   };
   await frontier.load();
-  hooks.onStart?.({ runId: run.runId, resumed: run.resumed, seeds: run.seeds.length, db: backend.location, notices: run.notices });
-  if (!run.resumed && run.seeds.length === 0 && frontier.scheduler.empty()) {
+  hooks.onStart?.({ runId: run.runId, resumed: run.resumed, seeds: run.seedCount, db: backend.location, notices: run.notices });
+  if (!run.resumed && run.seedCount === 0 && frontier.scheduler.empty()) {
     throw new BadInputError('no seeds: give --urls FILE (one URL per line) or seeds in the config');
   }
-  const background = { running: false };
-  if (opts.sitemaps && !run.resumed) {
-    background.running = true;
-    seedFromSitemaps(ctx, run.seeds).catch(() => {}).finally(() => { background.running = false; ctl.poke(); });
-  }
+  // Work that may still queue URLs while the loop runs: the rest of a large seed file, sitemaps.
+  const background = { running: 0, ended: false, tasks: [] as Promise<unknown>[] };
+  const inBackground = (p: Promise<unknown>, onError: (err: unknown) => void) => {
+    background.running++;
+    background.tasks.push(p.catch(onError).finally(() => { background.running--; ctl.poke(); }));
+  };
+  if (run.moreSeeds) inBackground(run.moreSeeds(() => background.ended), (err) => { frontier.failure ??= err; });
+  if (opts.sitemaps && !run.resumed) inBackground(seedFromSitemaps(ctx, run.scopeOrigins), () => {});
   const progress = hooks.onProgress ? setInterval(() => hooks.onProgress!({
     counters: outbox.counters, queued: frontier.scheduler.queued(), inflight: frontier.scheduler.inflight, elapsedMs: performance.now() - t0,
   }), PROGRESS_EVERY_MS) : undefined;
 
   let { reason, failure } = await runLoop(ctx, ctl, background).finally(() => { clearInterval(progress); ctl.dispose(); });
+  background.ended = true;
+  await Promise.all(background.tasks);
   if (!failure) { await outbox.drain(); failure = outbox.failure; }
   await frontier.releaseHeld().catch(() => {}); // otherwise they return when their lease runs out
   if (failure) {

@@ -19,7 +19,7 @@ import { handleEntry } from './handle.js';
 const PARSE_BACKLOG_BYTES = 32 * 1024 * 1024;
 
 /** Runs the loop until the crawl ends; `background` is other work that may still queue URLs (sitemaps). */
-export async function runLoop(ctx: CrawlContext, ctl: StopController, background: { running: boolean }): Promise<{ reason: StopReason; failure: unknown }> {
+export async function runLoop(ctx: CrawlContext, ctl: StopController, background: { running: number }): Promise<{ reason: StopReason; failure: unknown }> {
   const { frontier, outbox, pool, opts } = ctx;
   const s = frontier.scheduler;
   let failure: unknown = null;
@@ -41,9 +41,9 @@ export async function runLoop(ctx: CrawlContext, ctl: StopController, background
     outbox.maybeFlush(s.inflight > 0);
     const idle = s.inflight === 0 && outbox.idle && !frontier.claiming;
     if (idle && ctl.reason) return { reason: ctl.reason, failure };
-    if (idle && !background.running) {
+    if (idle && atMaxPages()) return { reason: 'max-pages', failure }; // seeds still streaming in are queued by the next run
+    if (idle && background.running === 0) {
       if (s.empty()) return { reason: 'finished', failure };
-      if (atMaxPages()) return { reason: 'max-pages', failure };
       if (next.kind === 'wait' && next.untilMs === null) return { reason: 'finished', failure }; // every host at a limit
     }
     const wait = next.kind === 'wait' && next.untilMs !== null ? next.untilMs - Date.now() : FLUSH_EVERY_MS;

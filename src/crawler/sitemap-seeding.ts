@@ -8,8 +8,7 @@ import { hostOf } from '../url/host.js';
 const BATCH = 500;
 
 /** Streams every sitemap of the seeds' origins into the frontier (depth 1, in scope only). */
-export async function seedFromSitemaps(ctx: CrawlContext, seeds: string[]): Promise<void> {
-  const origins = [...new Set(seeds.map((s) => new URL(s).origin))];
+export async function seedFromSitemaps(ctx: CrawlContext, origins: string[]): Promise<void> {
   for (const origin of origins) {
     const starts: SitemapStart[] = [];
     if (ctx.robots) {

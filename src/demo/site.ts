@@ -11,9 +11,8 @@
  * with setPage / removePage / touch.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createHash } from 'node:crypto';
 import { SiteModel, maxDepthFor } from './site-model.js';
+import { etagOf, listen, nextMtime, redirect, send, sendPage } from './site-http.js';
 
 /** Options of startSite(). Every field is optional. */
 export interface SiteOptions {
@@ -31,6 +30,8 @@ export interface SiteOptions {
   extras?: boolean;
   /** Content of /robots.txt (served even without extras when set). @default allow all */
   robots?: string;
+  /** Share of pages (picked by index, 0..1) whose first request answers 500; later ones succeed. @default 0 */
+  transientErrorRate?: number;
 }
 
 /** Non-page paths linked from the site (only with `extras`). */
@@ -63,6 +64,10 @@ export interface Site {
   readonly options: Readonly<Required<Omit<SiteOptions, 'robots'>>> & { robots?: string };
   /** Depth (links from `/`) of the deepest generated page. */
   readonly maxDepth: number;
+  /** Longest time between two page (200) responses since the first one, ms: a stall shows here. */
+  readonly longestGapMs: number;
+  /** Pages that answered a transient 500 (transientErrorRate). */
+  readonly transientPaths: Set<string>;
   /** Every in-scope HTML page path reachable from `/`, in BFS order (the exactly-once ground truth). */
   reachablePaths(): string[];
   /** The redirect, 404, file and other-host paths linked from the site. */
@@ -96,6 +101,7 @@ export async function startSite(opts: SiteOptions = {}): Promise<Site> {
     seed: opts.seed ?? 1,
     extras: opts.extras ?? true,
     robots: opts.robots,
+    transientErrorRate: opts.transientErrorRate ?? 0,
   };
   if (!Number.isInteger(options.pages) || options.pages < 1) throw new RangeError(`pages must be an integer >= 1, got ${options.pages}`);
   if (!Number.isInteger(options.fanOut) || options.fanOut < 1) throw new RangeError(`fanOut must be an integer >= 1, got ${options.fanOut}`);
@@ -108,6 +114,8 @@ export async function startSite(opts: SiteOptions = {}): Promise<Site> {
   let otherTotal = 0;
   let base = '';
   let otherBase = '';
+  let lastServed = 0, longestGap = 0;
+  const transientPaths = new Set<string>();
 
   const server = http.createServer((req, res) => {
     total++;
@@ -128,6 +136,15 @@ export async function startSite(opts: SiteOptions = {}): Promise<Site> {
     }
     const i = model.pageIndex(path);
     if (i >= 0) {
+      // 1 in 1/rate pages fails its first request (a scattered transient error, as real sites have).
+      const rate = options.transientErrorRate;
+      if (rate > 0 && i > 0 && i % Math.round(1 / rate) === 0 && !transientPaths.has(path)) {
+        transientPaths.add(path);
+        return send(req, res, 500, 'text/plain', 'try again\n');
+      }
+      const now = performance.now();
+      if (lastServed) longestGap = Math.max(longestGap, now - lastServed);
+      lastServed = now;
       const v = versions.get(i);
       const version = v?.version ?? 0;
       const etag = `"${options.seed.toString(36)}-${i}-${version}"`;
@@ -167,6 +184,8 @@ export async function startSite(opts: SiteOptions = {}): Promise<Site> {
     get otherHostTotalRequests() { return otherTotal; },
     options,
     maxDepth: maxDepthFor(options.pages, options.fanOut),
+    get longestGapMs() { return longestGap; },
+    transientPaths,
     reachablePaths: () => reachable(model, overrides, base),
     extraPaths: () => {
       if (!options.extras) return { redirects: [], notFound: [], files: [], otherHost: [] };
@@ -196,6 +215,9 @@ export async function startSite(opts: SiteOptions = {}): Promise<Site> {
       otherRequests.clear();
       total = 0;
       otherTotal = 0;
+      lastServed = 0;
+      longestGap = 0;
+      transientPaths.clear();
     },
     async close() {
       await Promise.all([server, other].map((s) => new Promise<void>((resolve) => {
@@ -207,56 +229,6 @@ export async function startSite(opts: SiteOptions = {}): Promise<Site> {
   return site;
 }
 
-function listen(server: http.Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
-  });
-}
-
-function send(req: http.IncomingMessage, res: http.ServerResponse, status: number, type: string, body: string | Buffer): void {
-  const buf = typeof body === 'string' ? Buffer.from(body) : body;
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': buf.length });
-  res.end(req.method === 'HEAD' ? undefined : buf);
-}
-
-function redirect(res: http.ServerResponse, status: 301 | 302, location: string): void {
-  res.writeHead(status, { Location: location, 'Content-Length': 0 });
-  res.end();
-}
-
-/** Sends a page, or 304 when the request's validators match (If-None-Match wins over If-Modified-Since). */
-function sendPage(req: http.IncomingMessage, res: http.ServerResponse, html: string, etag: string, mtime: number): void {
-  const lastModified = new Date(mtime * 1000).toUTCString();
-  const inm = req.headers['if-none-match'];
-  const ims = req.headers['if-modified-since'];
-  let fresh = false;
-  if (inm !== undefined) {
-    fresh = inm.trim() === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
-  } else if (ims !== undefined) {
-    const since = Date.parse(ims);
-    fresh = !Number.isNaN(since) && mtime * 1000 <= since;
-  }
-  if (fresh) {
-    res.writeHead(304, { ETag: etag, 'Last-Modified': lastModified });
-    res.end();
-    return;
-  }
-  const buf = Buffer.from(html);
-  res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': buf.length, ETag: etag, 'Last-Modified': lastModified });
-  res.end(req.method === 'HEAD' ? undefined : buf);
-}
-
-function etagOf(html: string): string {
-  return `"${createHash('sha1').update(html).digest('base64url').slice(0, 16)}"`;
-}
-
-/** A Last-Modified (in whole seconds) later than `prev`, so If-Modified-Since sees the change. */
-function nextMtime(prev: number | undefined): number {
-  return Math.max(Math.floor(Date.now() / 1000), (prev ?? 0) + 1);
-}
-
-/** BFS over the link graph as the server would serve it (removed pages and replaced pages included). */
 function reachable(model: SiteModel, overrides: Map<string, Override>, base: string): string[] {
   const seen = new Set<string>(['/']);
   const order: string[] = [];

@@ -17,21 +17,21 @@ export class Scope {
   private readonly domains = new Set<string>();
 
   /**
-   * The public suffix list (tldts, ~12 MB of memory once loaded) is loaded only for `--scope domain`.
+   * The scope of seeds on `seedHosts` (host[:port] as in URLs). The public suffix list (tldts, ~12 MB
+   * of memory once loaded) is loaded only for `--scope domain`.
    */
-  static async create(opts: ScopeOptions, seeds: Iterable<string>): Promise<Scope> {
-    return new Scope(opts, seeds, opts.scope === 'domain' ? await loadDomainOf() : null);
+  static async create(opts: ScopeOptions, seedHosts: Iterable<string>): Promise<Scope> {
+    return new Scope(opts, seedHosts, opts.scope === 'domain' ? await loadDomainOf() : null);
   }
 
-  private constructor(private readonly opts: ScopeOptions, seeds: Iterable<string>, private readonly domainOf: DomainOf | null) {
-    for (const s of seeds) this.addSeed(s);
+  private constructor(private readonly opts: ScopeOptions, seedHosts: Iterable<string>, private readonly domainOf: DomainOf | null) {
+    for (const h of seedHosts) this.addSeedHost(h);
   }
 
-  /** A seed widens the scope to its host (or registrable domain). */
-  addSeed(url: string): void {
-    const u = new URL(url);
-    this.hosts.add(u.host);
-    if (this.domainOf) this.domains.add(this.domainOf(u.hostname));
+  /** A seed's host widens the scope to itself (or its registrable domain). */
+  addSeedHost(host: string): void {
+    this.hosts.add(host);
+    if (this.domainOf) this.domains.add(this.domainOf(new URL(`http://${host}/`).hostname)); // the scheme does not matter here
   }
 
   /** True when the URL's host is a seed host (seed hosts may be private addresses). */

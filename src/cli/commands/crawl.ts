@@ -4,7 +4,7 @@ import { OPTION_SPECS, defaultLabel, flagName, resolveOptions, type OptionSpec }
 import { EXIT } from '../../errors.js';
 import { runCrawl } from '../../crawler/crawl.js';
 import { loadConfig } from '../config.js';
-import { readSeedFile } from '../seeds.js';
+import { scanSeedFile } from '../../frontier/seeds.js';
 import { Logger } from '../../log/logger.js';
 import { ProgressBar } from '../../log/progress.js';
 import { printSummary } from '../../log/summary.js';
@@ -41,13 +41,13 @@ export async function runCrawlCommand(argv: CrawlArgs): Promise<number> {
   const flags: Record<string, unknown> = {};
   for (const spec of OPTION_SPECS) if (argv[spec.key] !== undefined) flags[spec.key] = argv[spec.key];
   const merged = { ...config.values, ...flags };
-  let opts = resolveOptions(merged, 'command line');
+  const opts = resolveOptions(merged, 'command line');
   if (!opts.urls) {
     const { BadInputError } = await import('../../errors.js');
     throw new BadInputError('missing --urls FILE: give a seed file with one URL per line (or - for stdin), e.g. crawl --urls seeds/example.txt');
   }
-  const seeds = readSeedFile(opts.urls, { stripParams: opts.stripParams }, opts.maxUrlLength);
-  opts = { ...opts, seeds };
+  // Every line is checked before the database is touched; the crawl then streams the file again.
+  const scan = await scanSeedFile(opts.urls, { stripParams: opts.stripParams }, opts.maxUrlLength);
 
   const log = new Logger({ format: opts.logFormat, level: opts.quiet ? 'error' : opts.verbose ? 'debug' : 'info' });
   const showProgress = opts.progress && !opts.quiet && !opts.verbose && opts.logFormat === 'plain' && Boolean(process.stderr.isTTY);
@@ -77,7 +77,7 @@ export async function runCrawlCommand(argv: CrawlArgs): Promise<number> {
       },
       onProgress: bar ? (p) => bar.update(p) : undefined,
       onPage: log.enabled('debug') ? (p) => log.event('debug', EVENTS.page, { url: p.url, status: p.status, change: p.change, depth: p.depth, bytes: p.bytes, ms: Math.round(p.durationMs), error: p.errorCode }) : undefined,
-    });
+    }, scan);
     bar?.stop();
     printSummary(log, summary);
     return summary.exitCode;
