@@ -94,10 +94,10 @@ function chartCard(c: ChartSpec): string {
 /** The figures at the top of the page. */
 function cards(d: ReportData): string {
   const s = d.summary!;
-  const share = s.pages > 0 ? ` (${((100 * s.errors) / s.pages).toFixed(1)}%)` : '';
+  const share = s.pages > 0 ? `${((100 * s.errors) / s.pages).toFixed(1)}%` : '';
   const items: [string, string, string?][] = [
     ['pages', num(s.pages), `${num(s.hosts)} host${s.hosts === 1 ? '' : 's'}`],
-    ['failed pages', num(s.errors) + share, 'status ≥ 400 or error'],
+    ['failed pages', num(s.errors), share ? `${share} of pages` : undefined],
     ['broken links', num(s.brokenLinks), `of ${num(s.links)} links`],
     ['redirects', num(s.redirects)],
     ['median response', s.medianMs === null ? '–' : `${num(s.medianMs)} ms`, s.p95Ms === null ? undefined : `p95 ${num(s.p95Ms)} ms`],
@@ -131,7 +131,7 @@ th button{all:unset;cursor:pointer;display:block;padding:6px 10px;font-weight:60
 th button:focus-visible{outline:2px solid var(--accent)}
 th[aria-sort=ascending] button::after{content:" ▲"}th[aria-sort=descending] button::after{content:" ▼"}
 td{padding:5px 10px;border-bottom:1px solid var(--line);vertical-align:top}
-td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.u{word-break:break-all;min-width:14em}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.u{overflow-wrap:anywhere;min-width:14em}
 a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
 .empty{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:20px 24px;max-width:760px}
 code{background:#edf2f7;padding:1px 4px;border-radius:4px}
