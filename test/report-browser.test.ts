@@ -27,7 +27,8 @@ let browser: Browser | undefined;
 before(async () => {
   const runs = await buildCrawledSite(DB);
   assert.equal(runs.length, 3);
-  const r = await runCli(['report', 'html', '--db', DB, '--out', OUT]);
+  // Relative paths, as a person would type them (the page's header shows the --db given).
+  const r = await runCli(['report', 'html', '--db', path.basename(DB), '--out', path.basename(OUT)], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   if (chromium) browser = await launchChromium(chromium);
 });
