@@ -66,6 +66,7 @@ test('the report renders in Chromium: every chart drawn, no errors, injected tex
   // Two frames: Chart.js has drawn (it draws synchronously without animation; this also covers a resize).
   await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))');
 
+  assert.deepEqual(page.errors, [], 'no console errors, exceptions, CSP violations or dialogs');
   const canvases = await page.evaluate<CanvasInfo[]>(CANVASES);
   assert.deepEqual(canvases.map((c) => c.id), PAGE_ORDER, 'one canvas per chart, in page order (this data leaves no chart empty)');
   assert.equal(await page.evaluate('document.documentElement.dataset.charts'), String(PAGE_ORDER.length));
@@ -74,7 +75,6 @@ test('the report renders in Chromium: every chart drawn, no errors, injected tex
     assert.ok(Number(c.rendered) > 0, `${c.id}: Chart.js drew ${c.rendered} elements`);
     assert.ok(c.colour > 200, `${c.id}: coloured bars or slices drawn (${c.colour} coloured of ${c.ink} inked pixels)`);
   }
-  assert.deepEqual(page.errors, [], 'no console errors, exceptions, CSP violations or dialogs');
 
   // Attacker-controlled strings are text on the page, never markup or script.
   const dom = await page.evaluate<{ scripts: number; imgs: number; title: boolean; anchor: boolean; hrefs: string[] }>(`({

@@ -25,6 +25,16 @@ function data(file: string): ReturnType<typeof collectReport> {
   try { return collectReport(db, file, new Date('2026-11-03T00:00:00Z')); } finally { db.close(); }
 }
 
+/** The broken-links report returns exactly the rows of the v_broken_links view, in its order. */
+function assertBrokenLinksMatchView(file: string): void {
+  const db = new Database(file, { readonly: true });
+  const report = db.prepare(REPORT_SQL['broken-links']).raw(true).all();
+  const view = db.prepare('SELECT from_url, to_url, anchor, to_status, to_error FROM v_broken_links ORDER BY to_url, from_url').raw(true).all();
+  db.close();
+  assert.ok(report.length > 0);
+  assert.deepEqual(report, view);
+}
+
 /** The parsed JSON chart block of a rendered page. */
 function chartJson(html: string): unknown {
   const m = /<script type="application\/json" id="report-charts">([\s\S]*?)<\/script>/.exec(html);
@@ -34,6 +44,7 @@ function chartJson(html: string): unknown {
 
 describe('report data', () => {
   test('summary, charts and tables agree with the fixture', () => {
+    assertBrokenLinksMatchView(DB);
     const d = data(DB);
     assert.ok(d.summary);
     assert.equal(d.summary.pages, 12);
@@ -90,6 +101,7 @@ describe('escaping', () => {
     db.prepare('INSERT INTO links (src_id, dst_id, anchor) VALUES (1, 2, ?), (1, 3, ?)').run(evil, evil);
     db.prepare("INSERT INTO page_runs (run_id, url_id, change, status, fetched_at) VALUES (1, 1, ?, 200, 't')").run(evil);
     db.close();
+    assertBrokenLinksMatchView(file);
 
     const html = renderReport(data(file), '/* chart.js */');
     assert.equal(html.match(/<script/g)!.length, 3, 'only the data block, Chart.js and the page script');

@@ -28,6 +28,8 @@ export interface ChartSpec {
   /** Axis titles, value axis first. */
   valueTitle?: string;
   categoryTitle?: string;
+  /** Tooltip titles per label, when the short axis label needs more (e.g. a run's start time). */
+  tooltips?: string[];
   /** A line under the chart, e.g. that a cap applied. */
   note?: string;
   /** True when there is nothing to draw (the page shows a "none" text instead of a canvas). */
@@ -67,7 +69,9 @@ function capNote(shown: number, cap: number, what: string): string | undefined {
 export function buildCharts(d: ReportData): ChartSpec[] {
   const L = REPORT_LIMITS;
   const classColor = (label: string): string => COLORS.status[/^\d/.test(label) ? `${label[0]}xx` : label] ?? COLORS.status.none;
-  const runLabels = d.history.runs.map((r) => `#${r.id} ${r.startedAt.slice(5, 16).replace('T', ' ')}`);
+  // Short run labels so 60 runs fit the axis; the tooltip has the start time.
+  const runLabels = d.history.runs.map((r) => `#${r.id}`);
+  const runTips = d.history.runs.map((r) => `run #${r.id}, started ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC`);
   const kinds = [...CHANGE_KINDS, ...Object.keys(d.history.changes).filter((k) => !CHANGE_KINDS.includes(k))];
   const historySets = kinds
     .filter((k) => d.history.changes[k]?.some((n) => n > 0))
@@ -104,7 +108,7 @@ export function buildCharts(d: ReportData): ChartSpec[] {
     single('sizes', 'Page sizes (decompressed body)', d.sizes, COLORS.sizes, { categoryTitle: 'size', valueTitle: 'pages' }),
     {
       id: 'history', title: 'History across runs (what each run found)', type: 'bar', labels: runLabels, stacked: true,
-      datasets: historySets, valueTitle: 'pages', categoryTitle: 'run (UTC start)',
+      datasets: historySets, valueTitle: 'pages', categoryTitle: 'run', tooltips: runTips,
       note: d.history.more > 0 ? `Showing the last ${L.runs} runs; ${d.history.more} older runs not shown.` : undefined,
       empty: historySets.length === 0,
     },

@@ -49,7 +49,7 @@ export const CLIENT_JS = String.raw`(() => {
         responsive: true, maintainAspectRatio: false, indexAxis: spec.horizontal ? 'y' : 'x',
         plugins: {
           legend: { display: doughnut || spec.datasets.length > 1, position: doughnut ? 'right' : 'top', labels: { boxWidth: 12 } },
-          tooltip: { callbacks: { title: (items) => (items.length ? String(items[0].label) : '') } },
+          tooltip: { callbacks: { title: (items) => (items.length ? String((spec.tooltips || [])[items[0].dataIndex] || items[0].label) : '') } },
         },
         scales,
       },
