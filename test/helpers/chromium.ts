@@ -90,8 +90,14 @@ export async function launchChromium(executable: string): Promise<Browser> {
       for (const fn of listeners.get(`${msg.sessionId ?? ''} ${msg.method}`) ?? []) fn(msg.params ?? {});
     }
   });
+  // A browser that dies fails every call in flight instead of leaving the test waiting.
+  ws.addEventListener('close', () => {
+    for (const p of pending.values()) p.reject(new Error(`${p.method}: the DevTools connection closed (did chromium crash?)`));
+    pending.clear();
+  });
   const send = <T>(method: string, params: Record<string, unknown> = {}, sessionId?: string): Promise<T> =>
     new Promise((resolve, reject) => {
+      if (ws.readyState !== WebSocket.OPEN) { reject(new Error(`${method}: the DevTools connection is closed`)); return; }
       const id = nextId++;
       pending.set(id, { resolve: resolve as (v: Record<string, unknown>) => void, reject, method });
       ws.send(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }));
