@@ -181,6 +181,20 @@ describe('limits and empty databases', () => {
     assert.ok(!html.includes('<script'));
     assert.match(html, /script-src 'none'/);
   });
+
+  test('a run that fetched nothing: every chart and table says "None."', () => {
+    const file = path.join(tmp.dir, 'run-only.db');
+    const db = createDb(file);
+    db.prepare(`INSERT INTO runs (id, started_at, status, options) VALUES (1, '2026-11-01T00:00:00.000Z', 'interrupted', '{}')`).run();
+    db.close();
+    const d = data(file);
+    assert.equal(d.summary?.pages, 0);
+    assert.equal(d.summary?.medianMs, null);
+    assert.ok(buildCharts(d).every((c) => c.empty));
+    const html = renderReport(d, '');
+    assert.equal(html.match(/<p class="none">None\.<\/p>/g)!.length, 9 + 4);
+    assert.deepEqual(chartJson(html), []);
+  });
 });
 
 describe('crawl report html (CLI)', () => {
