@@ -22,7 +22,7 @@ export function version(): string {
   return pkg.version;
 }
 
-const COMMAND_FLAGS = ['db', 'format', 'run', 'limit', 'table', 'where', 'columns', 'since', 'change', 'param', 'help', 'version', 'config'];
+const COMMAND_FLAGS = ['db', 'format', 'run', 'limit', 'out', 'top', 'table', 'where', 'columns', 'since', 'change', 'param', 'help', 'version', 'config'];
 
 const COMMANDS = ['query', 'stats', 'search', 'export', 'report', 'runs', 'changes'];
 
