@@ -9,7 +9,6 @@ import type { AnyNode, Element } from 'domhandler';
 /** The elements the parse worker reads fields from, in document order. */
 export interface Collected {
   html: Element | null;
-  body: Element | null;
   /** First <title> outside <svg> (an SVG <title> is a tooltip, not the page title). */
   title: Element | null;
   h1: Element | null;
@@ -25,7 +24,7 @@ export interface Collected {
 
 /** Walks `root` once, iteratively (deeply nested junk cannot overflow the stack). */
 export function collect(root: AnyNode): Collected {
-  const c: Collected = { html: null, body: null, title: null, h1: null, base: null, metas: [], canonical: null, links: [] };
+  const c: Collected = { html: null, title: null, h1: null, base: null, metas: [], canonical: null, links: [] };
   // Parallel stacks: the node, and whether it is inside an <svg>.
   const nodes: AnyNode[] = [root];
   const inSvg: boolean[] = [false];
@@ -54,9 +53,6 @@ export function collect(root: AnyNode): Collected {
           break;
         case 'base':
           if (c.base === null && attribs.href !== undefined) c.base = node;
-          break;
-        case 'body':
-          c.body ??= node;
           break;
         case 'html':
           c.html ??= node;
