@@ -1,6 +1,6 @@
 /**
  * The page fields (fields.ts) found while htmlparser2 parses, without building a DOM: the same
- * Parser and options cheerio/slim uses, and the same rules as the DOM walk (collect.ts,
+ * parser and options as the DOM path (html-parser.ts), and the same rules as the DOM walk (collect.ts,
  * extract-text.ts), applied to the parser's events in document order. Building and walking the
  * DOM took ~40% of a parse thread's time on a 44 KB page.
  *
@@ -9,8 +9,8 @@
  * (the parser closes implied and unclosed elements itself), and consecutive ontext calls make
  * one text node (any other event ends it).
  */
-import { Parser } from 'htmlparser2';
 import { TextCollector } from './extract-text.js';
+import { LinearParser } from './html-parser.js';
 import type { PageFields } from './fields.js';
 
 /** A collector for the subtree of one element, which closes at `closesAt` (see StreamFields.depth). */
@@ -27,7 +27,7 @@ interface OpenAnchor extends Open {
 /** Parses `html` and returns its fields, equal to fieldsFromDom(cheerio/slim's load(html) root). */
 export function fieldsFromHtml(html: string): PageFields {
   const f = new StreamFields();
-  new Parser(f).end(html);
+  new LinearParser(f).end(html);
   return f.result();
 }
 

@@ -19,6 +19,7 @@ import type { NormalizeRules } from '../url/normalize.js';
 import { decodeAs, looksBinary, sniffEncoding } from './decode.js';
 import { fieldsFromDom, toParseOk } from './fields.js';
 import { fieldsFromHtml } from './stream-fields.js';
+import { parseDocument } from './html-parser.js';
 import type { ParseOk, ParseResult, ParseTask, ParseWorkerData } from './protocol.js';
 import { transferableBuffer } from '../transfer.js';
 
@@ -103,9 +104,10 @@ function parsePage(task: ParseTask): ParseResult | Promise<ParseResult> {
     const { text: html, encoding } = decodeAs(bytes, sniffed);
     if (TEST_HOOKS) testHooks(task.url);
     if (cheerio) {
-      // A custom extractor needs the DOM. cheerio/slim always parses with htmlparser2 (2-3x faster
-      // than parse5 on a 44 KB page); it does not synthesize <html>/<head>/<body>.
-      $ = cheerio.load(html);
+      // A custom extractor needs the DOM. cheerio/slim parses with htmlparser2 (2-3x faster than
+      // parse5 on a 44 KB page; no synthesized <html>/<head>/<body>); the DOM is built with
+      // LinearParser, linear in the nesting depth, and handed to cheerio as is.
+      $ = cheerio.load(parseDocument(html));
       ok = toParseOk(fieldsFromDom($.root().get(0) as AnyNode), task.url, encoding, rules);
     } else {
       // Same parser, same fields, no DOM (stream-fields.ts).
