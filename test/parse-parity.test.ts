@@ -58,6 +58,9 @@ const TRICKY: string[] = [
   // Unclosed links nest in htmlparser2; their text ends at the next <a>.
   '<a href="/1">one<a href="/2">two<a>three<noscript><a href="/4">four</a></noscript>five</a>six</a>seven',
   '<a href="/p"><b>x<area href="/q">y</b><a href="/r">z',
+  // Encoding declarations: the first known one counts, wherever it is.
+  '<meta charset="bogus"><meta name="x" charset="utf-16"><meta http-equiv="content-type" content="text/html; charset=shift_jis">',
+  '<body><p>late</p><meta http-equiv="Content-Type" content="text/html;charset=&quot;euc-jp&quot;"><meta charset="gbk">',
 ];
 
 test('the streaming fields equal the DOM fields on tricky documents', () => {

@@ -27,6 +27,12 @@ export interface PageFields {
   base: string | null;
   /** Every <meta name>, in document order. */
   metas: { name: string; content: string | undefined }[];
+  /**
+   * Encoding declared by the first <meta charset> or <meta http-equiv=content-type> with a known
+   * label (decode.ts metaEncoding), wherever it is; null without one. The worker decodes again
+   * with it when the encoding was only a guess (decode.ts encodingChange).
+   */
+  charset: string | null;
   /** href of the first <link rel~=canonical href>. */
   canonical: string | null;
   /** Every <a href> and <area href>, in document order, with its visible text (up to a nested <a>). */
@@ -47,6 +53,7 @@ export function fieldsFromDom(root: AnyNode): PageFields {
     h1: c.h1 ? visibleText(c.h1.children) : null,
     base: c.base ? c.base.attribs.href : null,
     metas: c.metas.map((m) => ({ name: m.attribs.name, content: m.attribs.content })),
+    charset: c.charset,
     canonical: c.canonical ? c.canonical.attribs.href : null,
     anchors: c.links.map((a) => ({ href: a.attribs.href, rel: a.attribs.rel, text: visibleText(a.children, true) })),
     text,

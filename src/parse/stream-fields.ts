@@ -9,6 +9,7 @@
  * (the parser closes implied and unclosed elements itself), and consecutive ontext calls make
  * one text node (any other event ends it).
  */
+import { metaEncoding } from './decode.js';
 import { TextCollector } from './extract-text.js';
 import { LinearParser } from './html-parser.js';
 import type { PageFields } from './fields.js';
@@ -54,7 +55,7 @@ class StreamFields {
    */
   private readonly anchors: OpenAnchor[] = [];
   private readonly f: PageFields = {
-    lang: undefined, title: null, h1: null, base: null, metas: [], canonical: null, anchors: [], text: '', words: 0,
+    lang: undefined, title: null, h1: null, base: null, metas: [], charset: null, canonical: null, anchors: [], text: '', words: 0,
   };
   private sawHtml = false;
 
@@ -76,6 +77,7 @@ class StreamFields {
         break;
       case 'meta':
         if (attribs.name !== undefined) this.f.metas.push({ name: attribs.name, content: attribs.content });
+        if (this.f.charset === null) this.f.charset = metaEncoding(attribs);
         break;
       case 'link':
         if (this.f.canonical === null && attribs.href !== undefined && attribs.rel !== undefined
