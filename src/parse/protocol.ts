@@ -46,7 +46,11 @@ export interface ParsedLink {
 
 export interface ParseOk {
   ok: true;
-  /** Encoding the body was decoded with (e.g. "utf-8", "windows-1252", "shift_jis"). */
+  /**
+   * Encoding the body was decoded with (e.g. "utf-8", "windows-1252", "shift_jis"), followed by
+   * the declared one in parentheses when a declaration was overridden: "utf-8 (declared utf-16le)"
+   * for a UTF-16 Content-Type on a body that is not UTF-16 (decode.ts sniff).
+   */
   encoding: string;
   title: string | null;
   description: string | null;
