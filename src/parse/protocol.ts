@@ -65,7 +65,7 @@ export interface ParseOk {
   /** Outgoing links, deduplicated by URL (first anchor kept), in document order. */
   links: ParsedLink[];
   /**
-   * Visible text of the body (scripts, styles, templates, noscript removed, whitespace collapsed),
+   * Visible text of the whole document (README "What text is stored"; whitespace collapsed),
    * UTF-8 encoded: bytes live outside the JS heap, so the main thread, which only passes the text
    * on to the store, never holds it as a string (that was ~10% of the crawl's CPU in GC).
    */
