@@ -49,6 +49,18 @@ const TRICKY: string[] = [
   `<a href="/long">${'word '.repeat(200)}</a>`,
   '<p>  lead and trail  </p>  <p>\n\n</p><span> </span><span>x</span>',
   '<ul><li><a href="/1">One</a></li><li><a href="/2">Two</a></li></ul><nav><a href="/3">Three</a>|<a href="/4">Four</a></nav>',
+  // Obsolete inline and custom elements; text around and after <body>.
+  '<p>Compilation (<acronym>JIT</acronym>) <acronym>TOAST</acronym>ed <big>b</big><tt>t</tt><blink>k</blink><nobr>n</nobr><x-y>c</x-y></p>',
+  'pre<html><head><title>t</title></head>mid<body><p>in</p></body></html>\n<p>after</p> tail',
+  // SVG labels, nested SVG, foreignObject, svg <title> inside links and headings.
+  '<svg><title>T</title><g>loose</g><text>a<tspan>b</tspan></text><foreignObject><p>f</p><svg><text>in</text>no</svg></foreignObject></svg>',
+  '<a href="/s"><svg><text>label</text>x</svg></a><h1><svg><title>h</title></svg>head</h1><svg><style>s</style><script>j</script><text>k</text></svg>',
+  // Unclosed links nest in htmlparser2; their text ends at the next <a>.
+  '<a href="/1">one<a href="/2">two<a>three<noscript><a href="/4">four</a></noscript>five</a>six</a>seven',
+  '<a href="/p"><b>x<area href="/q">y</b><a href="/r">z',
+  // Encoding declarations: the first known one counts, wherever it is.
+  '<meta charset="bogus"><meta name="x" charset="utf-16"><meta http-equiv="content-type" content="text/html; charset=shift_jis">',
+  '<body><p>late</p><meta http-equiv="Content-Type" content="text/html;charset=&quot;euc-jp&quot;"><meta charset="gbk">',
 ];
 
 test('the streaming fields equal the DOM fields on tricky documents', () => {
@@ -64,7 +76,8 @@ test('the streaming fields equal the DOM fields on random tag soup', () => {
   const rand = prng(20261123);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const TAGS = ['a', 'area', 'div', 'p', 'span', 'b', 'i', 'h1', 'title', 'body', 'html', 'head', 'script', 'style', 'noscript',
-    'svg', 'meta', 'link', 'base', 'br', 'img', 'table', 'tr', 'td', 'li', 'ul', 'template', 'iframe', 'textarea', 'option', 'select', 'wbr', 'em'];
+    'svg', 'meta', 'link', 'base', 'br', 'img', 'table', 'tr', 'td', 'li', 'ul', 'template', 'iframe', 'textarea', 'option', 'select', 'wbr', 'em',
+    'acronym', 'x-custom', 'text', 'tspan', 'foreignObject', 'g', 'rt', 'rp'];
   const ATTRS = ['href="/p"', 'href=""', 'href="#f"', 'href="http://other.example/x?utm_source=1"', 'rel="nofollow"', 'rel="canonical"',
     'name="description"', 'name="robots"', 'content=" c  d "', 'lang="en"', 'lang=" "'];
   const TEXTS = ['word', ' ', '  ', '\n', '\t', '&nbsp;', '\u00a0', '&amp;', 'two words', ' lead', 'trail ', 'é', '<', '>', '&'];

@@ -5,11 +5,11 @@
  */
 
 import type { AnyNode, Element } from 'domhandler';
+import { metaEncoding } from './decode.js';
 
 /** The elements the parse worker reads fields from, in document order. */
 export interface Collected {
   html: Element | null;
-  body: Element | null;
   /** First <title> outside <svg> (an SVG <title> is a tooltip, not the page title). */
   title: Element | null;
   h1: Element | null;
@@ -17,6 +17,8 @@ export interface Collected {
   base: Element | null;
   /** Every <meta> with a name attribute. */
   metas: Element[];
+  /** The encoding declared by the first <meta> that declares a known one (decode.ts metaEncoding), or null. */
+  charset: string | null;
   /** First <link rel~=canonical href>. */
   canonical: Element | null;
   /** Every <a href> and <area href>. */
@@ -25,7 +27,7 @@ export interface Collected {
 
 /** Walks `root` once, iteratively (deeply nested junk cannot overflow the stack). */
 export function collect(root: AnyNode): Collected {
-  const c: Collected = { html: null, body: null, title: null, h1: null, base: null, metas: [], canonical: null, links: [] };
+  const c: Collected = { html: null, title: null, h1: null, base: null, metas: [], charset: null, canonical: null, links: [] };
   // Parallel stacks: the node, and whether it is inside an <svg>.
   const nodes: AnyNode[] = [root];
   const inSvg: boolean[] = [false];
@@ -41,6 +43,7 @@ export function collect(root: AnyNode): Collected {
           break;
         case 'meta':
           if (attribs.name !== undefined) c.metas.push(node);
+          if (c.charset === null) c.charset = metaEncoding(attribs);
           break;
         case 'link':
           if (c.canonical === null && attribs.href !== undefined && attribs.rel !== undefined
@@ -54,9 +57,6 @@ export function collect(root: AnyNode): Collected {
           break;
         case 'base':
           if (c.base === null && attribs.href !== undefined) c.base = node;
-          break;
-        case 'body':
-          c.body ??= node;
           break;
         case 'html':
           c.html ??= node;

@@ -1,7 +1,9 @@
 /**
  * Bytes -> string for an HTML body, following the WHATWG encoding sniffing order:
  * BOM, then the Content-Type charset, then a <meta charset> / http-equiv prescan of the
- * first 1024 bytes (all three done by encoding-sniffer), then a default.
+ * first 1024 bytes (all three done by encoding-sniffer), then a default. The last two are
+ * "tentative": a <meta charset> the parser meets later still changes the encoding (the worker
+ * decodes and parses again, see encodingChange).
  *
  * The default differs from the spec's locale-dependent fallback on purpose: a body with no
  * declaration that is valid UTF-8 is decoded as UTF-8 (as browsers' detectors effectively do),
@@ -81,26 +83,101 @@ function decoderFor(encoding: string): ByteDecoder {
   return d;
 }
 
+/** The encoding sniffed for a body, before it is parsed. */
+export interface Sniffed {
+  /** Lower-cased WHATWG name, e.g. "utf-8", "shift_jis", "windows-1252". */
+  encoding: string;
+  /**
+   * The HTML standard's "tentative" confidence: the encoding came from the <meta> prescan of the
+   * first 1024 bytes or from the default guess, so the first <meta charset> the parser meets may
+   * still change it (see encodingChange). False after a BOM or a Content-Type charset ("certain").
+   */
+  tentative: boolean;
+  /** Set when a declared encoding was not used, e.g. "declared utf-16le": the page's encoding column shows it. */
+  overridden?: string;
+}
+
 /**
- * Picks the encoding of `bytes` (lower-cased, e.g. "utf-8", "shift_jis", "windows-1252").
- * `charset` is the Content-Type charset parameter; an unknown label is ignored.
+ * Sniffs the encoding of `bytes`. `charset` is the Content-Type charset parameter; an unknown
+ * label is ignored.
  */
-export function sniffEncoding(bytes: Uint8Array, charset: string | null): string {
+export function sniff(bytes: Uint8Array, charset: string | null): Sniffed {
   const sniffer = new Sniffer({ maxBytes: SNIFF_BYTES, transportLayerEncodingLabel: charset ?? undefined });
   sniffer.write(bytes.subarray(0, SNIFF_BYTES));
-  if (sniffer.resultType === ResultType.DEFAULT) {
-    return isUtf8(bytes) ? 'utf-8' : 'windows-1252';
-  }
+  const type = sniffer.resultType;
+  if (type === ResultType.DEFAULT) return { encoding: isUtf8(bytes) ? 'utf-8' : 'windows-1252', tentative: true };
   const encoding = sniffer.encoding.toLowerCase();
-  // A latin1/ASCII/windows-1252 label on bytes that are valid UTF-8 with non-ASCII in them is a
-  // mislabel (real latin1 text with accents is almost never valid UTF-8): decode as UTF-8.
-  if (encoding === 'windows-1252' && sniffer.resultType !== ResultType.BOM && !isAscii(bytes) && isUtf8(bytes)) return 'utf-8';
-  return encoding;
+  if (type === ResultType.PASSED && (encoding === 'utf-16le' || encoding === 'utf-16be')) {
+    // A UTF-16 Content-Type without a BOM (a BOM would have won). Browsers decode such a body as
+    // UTF-16 whatever it holds, which turns an ASCII page into CJK-looking junk with no title. The
+    // bytes tell: HTML in UTF-16 has a NUL beside every ASCII character of its markup.
+    const layout = utf16Layout(bytes);
+    if (layout === 'none') return { ...sniff(bytes, null), overridden: `declared ${encoding}` };
+    if (layout !== 'unknown' && layout !== encoding) return { encoding: layout, tentative: false, overridden: `declared ${encoding}` };
+  }
+  const tentative = type === ResultType.META_TAG || type === ResultType.XML_ENCODING;
+  if (encoding === 'windows-1252' && type !== ResultType.BOM && mislabelledUtf8(bytes)) return { encoding: 'utf-8', tentative };
+  return { encoding, tentative };
+}
+
+/**
+ * A latin1/ASCII/windows-1252 label on bytes that are valid UTF-8 with non-ASCII in them is a
+ * mislabel (real latin1 text with accents is almost never valid UTF-8): they are decoded as UTF-8.
+ */
+function mislabelledUtf8(bytes: Uint8Array): boolean {
+  return !isAscii(bytes) && isUtf8(bytes);
+}
+
+/** Where the NULs of the first 1 KB are: UTF-16LE markup has them at odd offsets, BE at even ones. */
+function utf16Layout(bytes: Uint8Array): 'utf-16le' | 'utf-16be' | 'none' | 'unknown' {
+  const n = Math.min(bytes.length, SNIFF_BYTES) & ~1;
+  let even = 0;
+  let odd = 0;
+  for (let i = 0; i < n; i++) if (bytes[i] === 0) (i & 1 ? odd++ : even++);
+  if (even + odd === 0) return 'none';
+  if (odd >= n / 8 && odd > 4 * even) return 'utf-16le';
+  if (even >= n / 8 && even > 4 * odd) return 'utf-16be';
+  return 'unknown';
+}
+
+/** Picks the encoding of `bytes` (see sniff()); the name only. */
+export function sniffEncoding(bytes: Uint8Array, charset: string | null): string {
+  return sniff(bytes, charset).encoding;
+}
+
+/**
+ * The encoding a <meta> element declares, as the HTML standard's parser reads it: its charset
+ * attribute, else the charset in the content of http-equiv="content-type"; utf-16 labels mean
+ * utf-8 and x-user-defined means windows-1252 there. null when it declares none or an unknown
+ * label. (The rules are encoding-sniffer's prescan, run on the one element.)
+ */
+export function metaEncoding(attribs: Record<string, string>): string | null {
+  let tag: string;
+  if (attribs.charset !== undefined) tag = `<meta charset="${attribs.charset.replace(/"/g, '')}">`;
+  else if (attribs['http-equiv']?.trim().toLowerCase() === 'content-type' && attribs.content !== undefined) {
+    tag = `<meta http-equiv="content-type" content="${attribs.content.replace(/"/g, '')}">`;
+  } else return null;
+  const bytes = Buffer.from(tag, 'utf8');
+  const sniffer = new Sniffer({ maxBytes: bytes.length });
+  sniffer.write(bytes);
+  return sniffer.resultType === ResultType.META_TAG ? sniffer.encoding.toLowerCase() : null;
+}
+
+/**
+ * The HTML standard's "change the encoding", for a document decoded with `used` at tentative
+ * confidence whose parser met a <meta> declaring `declared` (see metaEncoding): the encoding to
+ * decode the body with instead, or null to keep it. A UTF-16 document keeps its encoding; a
+ * windows-1252 declaration on valid non-ASCII UTF-8 is a mislabel, as in sniff().
+ */
+export function encodingChange(used: string, declared: string | null, bytes: Uint8Array): string | null {
+  if (declared === null || declared === used || used.startsWith('utf-16')) return null;
+  if (declared === 'windows-1252' && used === 'utf-8' && mislabelledUtf8(bytes)) return null;
+  return declared;
 }
 
 /** Decodes `bytes` as HTML, sniffing the encoding. Never throws: invalid bytes become U+FFFD. */
 export function decodeHtml(bytes: Uint8Array, charset: string | null): Decoded {
-  return decodeAs(bytes, sniffEncoding(bytes, charset));
+  return decodeAs(bytes, sniff(bytes, charset).encoding);
 }
 
 /**

@@ -1,5 +1,7 @@
 /**
- * Visible text of a DOM subtree (htmlparser2 / domhandler nodes, as cheerio holds them).
+ * Visible text of a document: the same rules for the DOM walk (htmlparser2 / domhandler nodes,
+ * as cheerio holds them; fields.ts) and for the streaming extraction (stream-fields.ts), because
+ * both feed the element events of a document, in order, to one TextCollector.
  *
  * A hand-written walk instead of cheerio's `.text()`: `.text()` includes script/style
  * contents and glues adjacent blocks together ("<p>Hello</p><p>World</p>" -> "HelloWorld"),
@@ -7,20 +9,7 @@
  */
 
 import type { AnyNode } from 'domhandler';
-
-/** Elements whose content a reader never sees as text. */
-const HIDDEN = new Set(['script', 'style', 'noscript', 'template', 'svg', 'iframe', 'head', 'title']);
-
-/**
- * Elements that do NOT start a new word when they open or close. Every other element
- * (p, div, li, td, br, h1...) is treated as a boundary, so unknown and block elements
- * are separated by a space; "Hel<b>lo</b>" stays "Hello".
- */
-const INLINE = new Set([
-  'a', 'abbr', 'b', 'bdi', 'bdo', 'cite', 'code', 'data', 'del', 'dfn', 'em', 'font', 'i', 'ins',
-  'kbd', 'label', 'mark', 'q', 's', 'samp', 'small', 'span', 'strike', 'strong', 'sub', 'sup',
-  'time', 'tt', 'u', 'var', 'wbr', 'big', 'nobr',
-]);
+import { BLOCK, HIDDEN, SVG_LABELS } from './html-elements.js';
 
 /** Collapses runs of whitespace (including NBSP) to one space and trims. */
 export function collapseWhitespace(s: string): string {
@@ -34,66 +23,115 @@ export interface TextAndWords {
 }
 
 /**
- * Returns the visible text of `nodes` and their descendants, whitespace collapsed, with a
- * space between block-level elements. Iterative, so deeply nested junk cannot overflow the stack.
+ * Visible text of a subtree, fed its events in document order: open and close of every element
+ * (void ones included), and the data of every text node. The element the subtree belongs to is
+ * not fed itself. Which elements hide text or separate words: html-elements.ts.
  */
-export function visibleText(nodes: AnyNode | readonly AnyNode[]): string {
-  return visibleTextAndWords(nodes).text;
+export class TextCollector {
+  readonly b = new TextBuilder();
+  /** Depth inside a hidden element (script, style, head, noscript, ...); 0 when text is shown. */
+  private hidden = 0;
+  /**
+   * For each open element inside an <svg>, the <svg> included: whether text in it is shown
+   * (only inside SVG_LABELS). Empty outside SVG, so HTML pages pay nothing for it.
+   */
+  private readonly svg: boolean[] = [];
+
+  open(name: string): void {
+    if (this.hidden) {
+      this.hidden++;
+      return;
+    }
+    const inSvg = this.svg.length > 0;
+    // An SVG <title> is a label (the diagram's accessible name), not the page title.
+    if (HIDDEN.has(name) && !(inSvg && name === 'title')) {
+      this.hidden = 1;
+      return;
+    }
+    if (inSvg || name === 'svg') {
+      const label = inSvg && SVG_LABELS.has(name);
+      this.svg.push(name === 'svg' ? false : label || this.svg[this.svg.length - 1]!);
+      if (label) this.b.boundary();
+    }
+    if (BLOCK.has(name)) this.b.boundary();
+  }
+
+  close(name: string): void {
+    if (this.hidden) {
+      this.hidden--;
+      return;
+    }
+    if (this.svg.length > 0) {
+      this.svg.pop();
+      if (this.svg.length > 0 && SVG_LABELS.has(name)) this.b.boundary();
+    }
+    if (BLOCK.has(name)) this.b.boundary();
+  }
+
+  text(data: string): void {
+    if (this.hidden === 0 && (this.svg.length === 0 || this.svg[this.svg.length - 1])) this.b.text(data);
+  }
+
+  /** True while inside a hidden element: its subtree cannot change the text. */
+  get isHidden(): boolean {
+    return this.hidden > 0;
+  }
+
+  result(): TextAndWords {
+    return this.b.result();
+  }
 }
 
 /**
- * visibleText() plus the number of words, counted on the way.
- *
- * The text equals collapseWhitespace() of all text nodes and block boundaries joined, but
- * whitespace is collapsed per text node while walking, after a scan that finds nearly every node
- * already clean: one regex pass over the whole joined text (plus its copy) and a second pass to
- * count words took ~35% of the worker's time on a 44 KB page.
+ * Returns the visible text of `nodes` and their descendants, whitespace collapsed, with a
+ * space between block-level elements. Iterative, so deeply nested junk cannot overflow the stack.
  */
-export function visibleTextAndWords(nodes: AnyNode | readonly AnyNode[]): TextAndWords {
-  const b = new TextBuilder();
-  // Stack of nodes still to visit; `null` marks the end of a block element (owes a space).
-  const stack: (AnyNode | null)[] = Array.isArray(nodes) ? [...nodes].reverse() : [nodes as AnyNode];
+export function visibleText(nodes: AnyNode | readonly AnyNode[], untilLink = false): string {
+  return visibleTextAndWords(nodes, untilLink).text;
+}
+
+/**
+ * visibleText() plus the number of words, counted on the way. With `untilLink`, the walk stops at
+ * the first <a> element: link text ends where another link starts, as in browsers, whose parser
+ * closes an open <a> at the next <a> start tag (htmlparser2 nests them instead).
+ */
+export function visibleTextAndWords(nodes: AnyNode | readonly AnyNode[], untilLink = false): TextAndWords {
+  const c = new TextCollector();
+  // Nodes still to visit; a string marks the end of the element of that name.
+  const stack: (AnyNode | string)[] = Array.isArray(nodes) ? [...nodes].reverse() : [nodes as AnyNode];
   while (stack.length) {
-    const node = stack.pop();
-    if (node === null) {
-      b.boundary();
+    const node = stack.pop()!;
+    if (typeof node === 'string') {
+      c.close(node);
       continue;
     }
-    if (node === undefined) break;
     switch (node.type) {
       case 'text':
-        b.text(node.data);
+        c.text(node.data);
         break;
-      case 'tag':
-      case 'root': {
-        const name = node.type === 'tag' ? node.name : '';
-        if (HIDDEN.has(name)) break;
-        if (node.type === 'tag' && !INLINE.has(name)) {
-          b.boundary();
-          stack.push(null);
-        }
+      case 'root':
         for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]);
         break;
-      }
-      // 'script' and 'style' node types, comments, directives and CDATA are not visible text.
+      // <script> and <style> have node types of their own in domhandler.
+      case 'tag':
+      case 'script':
+      case 'style':
+        if (untilLink && node.name === 'a') return c.result();
+        c.open(node.name);
+        // A hidden subtree cannot change the text; when looking for the next <a>, it is still walked.
+        if (c.isHidden && !untilLink) {
+          c.close(node.name);
+          break;
+        }
+        stack.push(node.name);
+        for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]);
+        break;
+      // Comments, directives and CDATA are not visible text.
       default:
         break;
     }
   }
-  return b.result();
-}
-
-/**
- * True for elements whose subtree is never visible text: HIDDEN, plus <script> and <style>
- * (which domhandler gives node types of their own). None of them is a word boundary either.
- */
-export function isHiddenElement(name: string): boolean {
-  return HIDDEN.has(name) || name === 'script' || name === 'style';
-}
-
-/** True for elements that start a new word where they open and close (block and unknown ones). */
-export function isBoundaryElement(name: string): boolean {
-  return !INLINE.has(name);
+  return c.result();
 }
 
 /**

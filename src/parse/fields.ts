@@ -27,11 +27,17 @@ export interface PageFields {
   base: string | null;
   /** Every <meta name>, in document order. */
   metas: { name: string; content: string | undefined }[];
+  /**
+   * Encoding declared by the first <meta charset> or <meta http-equiv=content-type> with a known
+   * label (decode.ts metaEncoding), wherever it is; null without one. The worker decodes again
+   * with it when the encoding was only a guess (decode.ts encodingChange).
+   */
+  charset: string | null;
   /** href of the first <link rel~=canonical href>. */
   canonical: string | null;
-  /** Every <a href> and <area href>, in document order, with its visible text. */
+  /** Every <a href> and <area href>, in document order, with its visible text (up to a nested <a>). */
   anchors: { href: string; rel: string | undefined; text: string }[];
-  /** Visible text of the first <body> (of the whole document without one), and its word count. */
+  /** Visible text of the whole document, and its word count. */
   text: string;
   words: number;
 }
@@ -39,16 +45,17 @@ export interface PageFields {
 /** The fields, read from a parsed document (cheerio's root node). */
 export function fieldsFromDom(root: AnyNode): PageFields {
   const c = collect(root);
-  // Without a <body> tag (htmlparser2 adds none), the whole document minus <head> is the body.
-  const { text, words } = visibleTextAndWords(c.body ?? root);
+  // The whole document: browsers show text before <body> and after </body></html> too.
+  const { text, words } = visibleTextAndWords(root);
   return {
     lang: c.html?.attribs.lang,
     title: c.title ? textOf(c.title) : null,
-    h1: c.h1 ? visibleText(c.h1) : null,
+    h1: c.h1 ? visibleText(c.h1.children) : null,
     base: c.base ? c.base.attribs.href : null,
     metas: c.metas.map((m) => ({ name: m.attribs.name, content: m.attribs.content })),
+    charset: c.charset,
     canonical: c.canonical ? c.canonical.attribs.href : null,
-    anchors: c.links.map((a) => ({ href: a.attribs.href, rel: a.attribs.rel, text: visibleText(a.children) })),
+    anchors: c.links.map((a) => ({ href: a.attribs.href, rel: a.attribs.rel, text: visibleText(a.children, true) })),
     text,
     words,
   };

@@ -46,7 +46,11 @@ export interface ParsedLink {
 
 export interface ParseOk {
   ok: true;
-  /** Encoding the body was decoded with (e.g. "utf-8", "windows-1252", "shift_jis"). */
+  /**
+   * Encoding the body was decoded with (e.g. "utf-8", "windows-1252", "shift_jis"), followed by
+   * the declared one in parentheses when a declaration was overridden: "utf-8 (declared utf-16le)"
+   * for a UTF-16 Content-Type on a body that is not UTF-16 (decode.ts sniff).
+   */
   encoding: string;
   title: string | null;
   description: string | null;
@@ -61,7 +65,7 @@ export interface ParseOk {
   /** Outgoing links, deduplicated by URL (first anchor kept), in document order. */
   links: ParsedLink[];
   /**
-   * Visible text of the body (scripts, styles, templates, noscript removed, whitespace collapsed),
+   * Visible text of the whole document (README "What text is stored"; whitespace collapsed),
    * UTF-8 encoded: bytes live outside the JS heap, so the main thread, which only passes the text
    * on to the store, never holds it as a string (that was ~10% of the crawl's CPU in GC).
    */

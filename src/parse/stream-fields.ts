@@ -1,6 +1,6 @@
 /**
  * The page fields (fields.ts) found while htmlparser2 parses, without building a DOM: the same
- * Parser and options cheerio/slim uses, and the same rules as the DOM walk (collect.ts,
+ * parser and options as the DOM path (html-parser.ts), and the same rules as the DOM walk (collect.ts,
  * extract-text.ts), applied to the parser's events in document order. Building and walking the
  * DOM took ~40% of a parse thread's time on a 44 KB page.
  *
@@ -9,44 +9,26 @@
  * (the parser closes implied and unclosed elements itself), and consecutive ontext calls make
  * one text node (any other event ends it).
  */
-import { Parser } from 'htmlparser2';
-import { isBoundaryElement, isHiddenElement, TextBuilder } from './extract-text.js';
+import { metaEncoding } from './decode.js';
+import { TextCollector } from './extract-text.js';
+import { LinearParser } from './html-parser.js';
 import type { PageFields } from './fields.js';
 
-/** Visible text of one element's subtree (its own tags excluded), fed events as they come. */
-class Collector {
-  readonly b = new TextBuilder();
-  /** Depth inside hidden elements (script, style, head, noscript, ...) of this subtree. */
-  private hidden = 0;
-  /** Depth (see StreamFields.depth) at which the element this collects closes. */
-  constructor(readonly closesAt: number) {}
-
-  open(name: string): void {
-    if (this.hidden) this.hidden++;
-    else if (isHiddenElement(name)) this.hidden = 1;
-    else if (isBoundaryElement(name)) this.b.boundary();
-  }
-
-  close(name: string): void {
-    if (this.hidden) this.hidden--;
-    else if (isBoundaryElement(name)) this.b.boundary();
-  }
-
-  text(data: string): void {
-    if (!this.hidden) this.b.text(data);
-  }
+/** A collector for the subtree of one element, which closes at `closesAt` (see StreamFields.depth). */
+interface Open {
+  c: TextCollector;
+  closesAt: number;
 }
 
-interface OpenAnchor {
+interface OpenAnchor extends Open {
   /** Its entry in PageFields.anchors, whose text is filled in when it closes. */
   entry: PageFields['anchors'][number];
-  c: Collector;
 }
 
 /** Parses `html` and returns its fields, equal to fieldsFromDom(cheerio/slim's load(html) root). */
 export function fieldsFromHtml(html: string): PageFields {
   const f = new StreamFields();
-  new Parser(f).end(html);
+  new LinearParser(f).end(html);
   return f.result();
 }
 
@@ -57,23 +39,31 @@ class StreamFields {
   private pending = '';
   /** Open <svg> elements (a <title> inside one is a tooltip). */
   private svg = 0;
-  /** The whole document's text until the first <body> opens; then that body's text. */
-  private main: Collector | null = new Collector(-1);
-  private sawBody = false;
-  private h1: Collector | null = null;
+  /**
+   * The whole document's text. Not only the <body>'s: browsers show text after </body></html>
+   * (their parser moves it into the body) and before <body> too.
+   */
+  private readonly main = new TextCollector();
+  private h1: Open | null = null;
   private h1Text: string | null = null;
   /** Depth of the first <title>'s children while it is open, else -1. */
   private titleAt = -1;
+  /**
+   * Links whose text is being collected: at most one <a> (an <a> start tag ends the open link's
+   * text, see visibleTextAndWords) and an <area> (void) inside it. htmlparser2 nests unclosed
+   * <a>s, so following every open one made a page of 10k unclosed links quadratic.
+   */
   private readonly anchors: OpenAnchor[] = [];
   private readonly f: PageFields = {
-    lang: undefined, title: null, h1: null, base: null, metas: [], canonical: null, anchors: [], text: '', words: 0,
+    lang: undefined, title: null, h1: null, base: null, metas: [], charset: null, canonical: null, anchors: [], text: '', words: 0,
   };
   private sawHtml = false;
 
   onopentag(name: string, attribs: Record<string, string>): void {
     this.flushText();
-    this.main?.open(name);
-    this.h1?.open(name);
+    this.main.open(name);
+    this.h1?.c.open(name);
+    if (name === 'a') for (let i = this.anchors.length - 1; i >= 0; i--) this.finishAnchor(i);
     for (const a of this.anchors) a.c.open(name);
     const inner = this.depth + 1; // depth of this element's children
     switch (name) {
@@ -82,11 +72,12 @@ class StreamFields {
         if (attribs.href !== undefined) {
           const entry = { href: attribs.href, rel: attribs.rel, text: '' };
           this.f.anchors.push(entry);
-          this.anchors.push({ entry, c: new Collector(this.depth) });
+          this.anchors.push({ entry, c: new TextCollector(), closesAt: this.depth });
         }
         break;
       case 'meta':
         if (attribs.name !== undefined) this.f.metas.push({ name: attribs.name, content: attribs.content });
+        if (this.f.charset === null) this.f.charset = metaEncoding(attribs);
         break;
       case 'link':
         if (this.f.canonical === null && attribs.href !== undefined && attribs.rel !== undefined
@@ -99,16 +90,10 @@ class StreamFields {
         }
         break;
       case 'h1':
-        if (this.h1 === null && this.h1Text === null) this.h1 = new Collector(this.depth);
+        if (this.h1 === null && this.h1Text === null) this.h1 = { c: new TextCollector(), closesAt: this.depth };
         break;
       case 'base':
         if (this.f.base === null && attribs.href !== undefined) this.f.base = attribs.href;
-        break;
-      case 'body':
-        if (!this.sawBody) {
-          this.sawBody = true;
-          this.main = new Collector(this.depth);
-        }
         break;
       case 'html':
         if (!this.sawHtml) {
@@ -130,19 +115,16 @@ class StreamFields {
     if (this.titleAt === this.depth) this.titleAt = -1;
     this.depth--;
     if (name === 'svg' && this.svg > 0) this.svg--;
-    if (this.main) {
-      if (this.main.closesAt === this.depth) this.finishMain();
-      else this.main.close(name);
-    }
+    this.main.close(name);
     if (this.h1) {
       if (this.h1.closesAt === this.depth) {
-        this.h1Text = this.h1.b.result().text;
+        this.h1Text = this.h1.c.result().text;
         this.h1 = null;
-      } else this.h1.close(name);
+      } else this.h1.c.close(name);
     }
     for (let i = this.anchors.length - 1; i >= 0; i--) {
       const a = this.anchors[i]!;
-      if (a.c.closesAt === this.depth) this.finishAnchor(i);
+      if (a.closesAt === this.depth) this.finishAnchor(i);
       else a.c.close(name);
     }
   }
@@ -160,10 +142,12 @@ class StreamFields {
   }
 
   result(): PageFields {
+    const { text, words } = this.main.result();
+    this.f.text = text;
+    this.f.words = words;
     // The parser closes every open element before onend; these are only for safety.
-    if (this.main) this.finishMain();
     for (let i = this.anchors.length - 1; i >= 0; i--) this.finishAnchor(i);
-    if (this.h1) this.h1Text = this.h1.b.result().text;
+    if (this.h1) this.h1Text = this.h1.c.result().text;
     this.f.h1 = this.h1Text;
     return this.f;
   }
@@ -173,21 +157,14 @@ class StreamFields {
     const data = this.pending;
     this.pending = '';
     if (this.titleAt === this.depth) this.f.title += data;
-    this.main?.text(data);
-    this.h1?.text(data);
+    this.main.text(data);
+    this.h1?.c.text(data);
     for (const a of this.anchors) a.c.text(data);
-  }
-
-  private finishMain(): void {
-    const { text, words } = this.main!.b.result();
-    this.f.text = text;
-    this.f.words = words;
-    this.main = null;
   }
 
   private finishAnchor(i: number): void {
     const a = this.anchors[i]!;
     this.anchors.splice(i, 1);
-    a.entry.text = a.c.b.result().text;
+    a.entry.text = a.c.result().text;
   }
 }

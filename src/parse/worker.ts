@@ -16,9 +16,10 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import type { CheerioAPI } from 'cheerio/slim';
 import type { AnyNode } from 'domhandler';
 import type { NormalizeRules } from '../url/normalize.js';
-import { decodeAs, looksBinary, sniffEncoding } from './decode.js';
-import { fieldsFromDom, toParseOk } from './fields.js';
+import { decodeAs, encodingChange, looksBinary, sniff } from './decode.js';
+import { fieldsFromDom, toParseOk, type PageFields } from './fields.js';
 import { fieldsFromHtml } from './stream-fields.js';
+import { parseDocument } from './html-parser.js';
 import type { ParseOk, ParseResult, ParseTask, ParseWorkerData } from './protocol.js';
 import { transferableBuffer } from '../transfer.js';
 
@@ -95,22 +96,30 @@ function parsePage(task: ParseTask): ParseResult | Promise<ParseResult> {
   try {
     // Structured clone turns a Buffer into a plain Uint8Array; view it without copying.
     const bytes = Buffer.from(task.body.buffer, task.body.byteOffset, task.body.byteLength);
-    const sniffed = sniffEncoding(bytes, task.charset);
+    const sniffed = sniff(bytes, task.charset);
     // UTF-16 is full of NULs by nature; anything else with them is not a page.
-    if (!sniffed.startsWith('utf-16') && looksBinary(bytes)) {
+    if (!sniffed.encoding.startsWith('utf-16') && looksBinary(bytes)) {
       return { ok: false, code: 'NOT_HTML', message: `body of ${task.url} is binary data, not HTML` };
     }
-    const { text: html, encoding } = decodeAs(bytes, sniffed);
+    let { text: html, encoding } = decodeAs(bytes, sniffed.encoding);
     if (TEST_HOOKS) testHooks(task.url);
-    if (cheerio) {
-      // A custom extractor needs the DOM. cheerio/slim always parses with htmlparser2 (2-3x faster
-      // than parse5 on a 44 KB page); it does not synthesize <html>/<head>/<body>.
-      $ = cheerio.load(html);
-      ok = toParseOk(fieldsFromDom($.root().get(0) as AnyNode), task.url, encoding, rules);
-    } else {
-      // Same parser, same fields, no DOM (stream-fields.ts).
-      ok = toParseOk(fieldsFromHtml(html), task.url, encoding, rules);
+    const fieldsOf = (source: string): PageFields => {
+      if (!cheerio) return fieldsFromHtml(source); // same parser, same fields, no DOM (stream-fields.ts)
+      // A custom extractor needs the DOM. cheerio/slim parses with htmlparser2 (2-3x faster than
+      // parse5 on a 44 KB page; no synthesized <html>/<head>/<body>); the DOM is built with
+      // LinearParser, linear in the nesting depth, and handed to cheerio as is.
+      $ = cheerio.load(parseDocument(source));
+      return fieldsFromDom($.root().get(0) as AnyNode);
+    };
+    let fields = fieldsOf(html);
+    // A guessed encoding gives way to the first <meta charset> anywhere in the page, as in
+    // browsers (the prescan reads only the first 1024 bytes): decode and parse once more.
+    const change = sniffed.tentative ? encodingChange(encoding, fields.charset, bytes) : null;
+    if (change !== null) {
+      ({ text: html, encoding } = decodeAs(bytes, change));
+      fields = fieldsOf(html);
     }
+    ok = toParseOk(fields, task.url, sniffed.overridden ? `${encoding} (${sniffed.overridden})` : encoding, rules);
   } catch (err) {
     return { ok: false, code: 'PARSE_FAILED', message: errorMessage(err) };
   }

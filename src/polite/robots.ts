@@ -7,6 +7,7 @@ import robotsParserCjs from 'robots-parser';
 import type { Fetcher, OpenedResponse } from '../fetch/types.js';
 import type { RobotsCache, RobotsRecord } from '../store/types.js';
 import { BadInputError, ErrorCodes } from '../errors.js';
+import { rfc9309Text } from './robots-text.js';
 
 /** What the robots gate needs from a backend; an in-memory Map can stand in for tests. */
 export type RobotsCacheStore = RobotsCache;
@@ -205,7 +206,7 @@ export class RobotsPolicy {
       case 'allow-all':
         return { kind: 'allow-all', expiresAt: rec.fetchedAt + this.ttlMs };
       case 'parse': {
-        const robots = robotsParser(rec.origin + '/robots.txt', rec.body);
+        const robots = robotsParser(rec.origin + '/robots.txt', rfc9309Text(rec.body));
         const delayS = robots.getCrawlDelay(this.token);
         const crawlDelayMs = typeof delayS === 'number' && Number.isFinite(delayS) && delayS >= 0
           ? Math.min(Math.round(delayS * 1000), this.maxCrawlDelayMs)

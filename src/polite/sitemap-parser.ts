@@ -3,7 +3,8 @@
  * <sitemapindex>, or a plain-text list of URLs. Fed decoded text chunk by chunk, so a 50 MB
  * sitemap is never held in memory.
  */
-import { Parser } from 'htmlparser2';
+import type { Parser } from 'htmlparser2';
+import { LinearParser } from '../parse/html-parser.js';
 
 /** One <url> (kind 'url', also every line of a text sitemap) or index <sitemap> (kind 'sitemap'). */
 export interface SitemapItem {
@@ -83,7 +84,8 @@ export class SitemapParser {
   }
 
   private makeXmlParser(): Parser {
-    return new Parser(
+    // LinearParser: htmlparser2's own stack made a deeply nested file quadratic (src/parse/html-parser.ts).
+    return new LinearParser(
       {
         onopentag: (name) => {
           const local = localName(name);
