@@ -3,7 +3,7 @@
  * open elements grew with Array#unshift, which made deeply nested pages quadratic, and the
  * streaming fields followed every open unclosed link. Checked by counting the work (no clock),
  * and by the time of a nested page relative to a flat page of the same size measured in the same
- * process (a ratio, so the machine's speed does not matter).
+ * process (a ratio, so the machine's speed does not matter; quadratic parsing measured 29x, linear ~1x; the bound is 5x).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -96,6 +96,6 @@ test('nested pages parse in about the time of flat pages of the same size', () =
   for (const [label, deep, wide, parse] of cases) {
     parse(wide); // warm up
     const ratio = fastest(() => parse(deep)) / fastest(() => parse(wide));
-    assert.ok(ratio < 3, `${label}: nested took ${ratio.toFixed(1)}x the flat page`);
+    assert.ok(ratio < 5, `${label}: nested took ${ratio.toFixed(1)}x the flat page`);
   }
 });
