@@ -185,3 +185,22 @@ describe('WARC files', () => {
     assert.match(names[1], /-00001\.warc\.gz$/);
   });
 });
+
+describe('schema', () => {
+  test('migration v2 adds pages.warc_file and pages.warc_offset to a v1 database, keeping its rows', async () => {
+    const { default: Database } = await import('better-sqlite3');
+    const { MIGRATIONS } = await import('../src/store/sqlite/schema.js');
+    const { migrate } = await import('../src/store/sqlite/open.js');
+    const file = path.join(tmpDir(), 'v1.db');
+    const db = new Database(file);
+    db.exec(MIGRATIONS[0]);
+    db.pragma('user_version = 1');
+    db.exec("INSERT INTO urls (id, url, host, first_seen_at) VALUES (1, 'http://a/', 'a', '2026-01-01T00:00:00.000Z')");
+    migrate(db, file);
+    assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
+    const cols = (db.prepare('PRAGMA table_info(pages)').all() as { name: string; type: string }[]).map((c) => `${c.name} ${c.type}`);
+    assert.ok(cols.includes('warc_file TEXT') && cols.includes('warc_offset INTEGER'), cols.join());
+    assert.equal((db.prepare('SELECT count(*) AS n FROM urls').get() as { n: number }).n, 1);
+    db.close();
+  });
+});

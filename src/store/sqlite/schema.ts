@@ -141,6 +141,11 @@ export const MIGRATIONS: readonly string[] = [
     SELECT r.run_id, u.url, r.change, r.status, r.error_code, r.fetched_at
     FROM page_runs r JOIN urls u ON u.id = r.url_id;
   `,
+  // v2: where --warc archived each page's last response (file name in the WARC directory, byte offset of its gzip member).
+  `
+  ALTER TABLE pages ADD COLUMN warc_file TEXT;
+  ALTER TABLE pages ADD COLUMN warc_offset INTEGER;
+  `,
 ];
 
 /** The schema version this build writes. */
