@@ -1,108 +1,72 @@
 /**
- * The WARC writer: turns exchanges into records and appends them, one gzip member per record, to
- * PREFIX-TIMESTAMP-SERIAL.warc.gz files that rotate at a size. Off the fetch path: records are
- * compressed on libuv's thread pool (zlib's async API) while the crawl goes on, and appended in
- * order by one chain of writes. The queue is bounded by bytes: past HIGH_WATER, add() hands back a
- * `ready` promise and the fetcher waits for the disk.
+ * The WARC writer as the fetcher sees it: turns each exchange into a response (or revisit) record
+ * and a request record, and hands their bytes to the archive thread (archive-thread.ts), which
+ * gzips and appends them in order. Off the fetch path: the main thread only builds header text and
+ * digests. The queue is bounded by bytes: past HIGH_WATER, add() hands back a `ready` promise and
+ * the fetcher waits for the disk.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import zlib from 'node:zlib';
-import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { CREDENTIAL_HEADERS, REDACTED } from '../request-options.js';
+import type { ArchiveReply, ArchiveRequest } from './archive-thread.js';
+import type { WarcFilesOptions } from './file-writer.js';
 import { httpResponseHead, recordId, serializeRecord, sha1Digest, warcDate } from './record.js';
-import { cutTornTail } from './recover.js';
 import type { ArchiveSink, Exchange, WarcLocation } from './types.js';
 
-const gzip = promisify(zlib.gzip) as (buf: Buffer, opts: zlib.ZlibOptions) => Promise<Buffer>;
+export { warcFileName } from './file-writer.js';
 
-/** Bytes of exchanges queued (not yet on disk) above which fetches wait. */
+/** Bytes of records posted to the archive thread and not yet written, above which fetches wait. */
 const HIGH_WATER = 32 * 1024 * 1024;
-/** zlib level: 6 (the default) costs ~2x the CPU of 3 for a few per cent smaller files on HTML. */
-const GZIP = { level: 3 };
 
-export interface WarcWriterOptions {
-  dir: string;
-  prefix: string;
-  /** A new file is started when the next record pair would take a file past this size. */
-  maxSize: number;
+export interface WarcWriterOptions extends WarcFilesOptions {
   keepAuth: boolean;
-  /** Fields of every file's warcinfo record (software, robots policy, user agent...). */
-  info: Record<string, string>;
 }
 
-/** `PREFIX-YYYYMMDDhhmmssSSS-NNNNN.warc.gz`: the name Heritrix and wget use, sortable by time. */
-export function warcFileName(prefix: string, date: Date, serial: number): string {
-  const ts = date.toISOString().replace(/[-:TZ.]/g, '');
-  return `${prefix}-${ts}-${String(serial).padStart(5, '0')}.warc.gz`;
-}
+interface Pending { resolve: (l: WarcLocation | null) => void; bytes: number }
 
 export class WarcWriter implements ArchiveSink {
   readonly keepAuth: boolean;
-  private fd: fs.promises.FileHandle | null = null;
-  private file = '';
-  private size = 0;
-  private serial: number;
-  private tail: Promise<unknown> = Promise.resolve();
+  private nextId = 0;
+  private readonly pending = new Map<number, Pending>();
   private queued = 0;
   private drained: { promise: Promise<void>; resolve: () => void } | null = null;
+  private closed: Promise<void> | null = null;
   /** The first write error; later exchanges are not archived. */
   error: Error | null = null;
 
-  private constructor(private readonly opts: WarcWriterOptions, lastSerial: number) {
+  private constructor(private readonly worker: Worker, opts: WarcWriterOptions) {
     this.keepAuth = opts.keepAuth;
-    this.serial = lastSerial;
+    worker.on('message', (m: ArchiveReply) => this.onReply(m));
+    worker.on('error', (err) => this.fail(err));
+    worker.on('exit', () => this.fail(new Error('WARC archive thread exited')));
   }
 
   /**
-   * Opens the archive directory: creates it, cuts a torn last record from the newest file of this
-   * prefix (a crawl killed mid-write), and starts a new file after it.
+   * Starts the archive thread on `opts.dir`: it cuts a torn last record from the newest file of
+   * this prefix (a crawl killed mid-write) and starts a new file. Rejects if the directory cannot be used.
    */
   static async open(opts: WarcWriterOptions): Promise<WarcWriter> {
-    fs.mkdirSync(opts.dir, { recursive: true });
-    const re = new RegExp(`^${opts.prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d{17}-(\\d{5,})\\.warc\\.gz$`);
-    let last = -1;
-    let lastName: string | null = null;
-    for (const name of fs.readdirSync(opts.dir)) {
-      const m = re.exec(name);
-      if (m && Number(m[1]) > last) { last = Number(m[1]); lastName = name; }
+    const { keepAuth: _k, ...files } = opts;
+    const worker = new Worker(new URL('./archive-thread.js', import.meta.url), { workerData: files satisfies WarcFilesOptions });
+    const first = await new Promise<ArchiveReply>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    if (first.type !== 'opened') {
+      await worker.terminate();
+      throw new Error(`--warc ${opts.dir}: ${first.type === 'failed' ? first.message : 'archive thread did not start'}`);
     }
-    if (lastName) cutTornTail(path.join(opts.dir, lastName));
-    const w = new WarcWriter(opts, last);
-    await w.rotate();
-    return w;
-  }
-
-  /** The file being written (name only). */
-  get currentFile(): string {
-    return this.file;
+    return new WarcWriter(worker, opts);
   }
 
   add(ex: Exchange): { location: Promise<WarcLocation | null>; ready: Promise<void> | null } {
-    if (this.error) return { location: Promise.resolve(null), ready: null };
-    const cost = ex.bodyBytes + 2048;
-    this.queued += cost;
-    const [response, request] = this.records(ex);
-    // Compression starts now, on the thread pool; only the appends are serialised.
-    const compressed = Promise.all([gzip(Buffer.concat(response), GZIP), gzip(Buffer.concat(request), GZIP)]);
-    compressed.catch(() => {});
-    const location = this.tail.then(async () => {
-      try {
-        if (this.error) return null;
-        const [a, b] = await compressed;
-        if (this.size + a.length + b.length > this.opts.maxSize && this.size > this.infoSize) await this.rotate();
-        const at = { file: this.file, offset: this.size };
-        await this.append([a, b]);
-        return at;
-      } catch (err) {
-        this.error ??= err as Error;
-        return null;
-      } finally {
-        this.queued -= cost;
-        if (this.queued <= HIGH_WATER / 2 && this.drained) { this.drained.resolve(); this.drained = null; }
-      }
-    });
-    this.tail = location;
+    if (this.error || this.closed) return { location: Promise.resolve(null), ready: null };
+    const records = this.records(ex);
+    let bytes = 0;
+    for (const r of records) bytes += r.length;
+    const id = this.nextId++;
+    const location = new Promise<WarcLocation | null>((resolve) => this.pending.set(id, { resolve, bytes }));
+    this.queued += bytes;
+    this.worker.postMessage({ type: 'append', id, records } satisfies ArchiveRequest, records.map((r) => r.buffer as ArrayBuffer));
     let ready: Promise<void> | null = null;
     if (this.queued > HIGH_WATER) {
       if (!this.drained) {
@@ -115,44 +79,41 @@ export class WarcWriter implements ArchiveSink {
     return { location, ready };
   }
 
-  /** Waits for every queued record, then closes the file. */
-  async close(): Promise<void> {
-    await this.tail.catch(() => {});
-    await this.fd?.close();
-    this.fd = null;
+  /** Waits for every queued record, then closes the file and the thread. */
+  close(): Promise<void> {
+    this.closed ??= new Promise<void>((resolve) => {
+      const done = (): void => { this.worker.terminate().finally(resolve); };
+      this.worker.on('message', (m: ArchiveReply) => { if (m.type === 'closed') done(); });
+      this.worker.once('exit', () => resolve());
+      this.worker.postMessage({ type: 'close' } satisfies ArchiveRequest);
+    });
+    return this.closed;
   }
 
-  private infoSize = 0;
-
-  /** Closes the current file and starts the next with its warcinfo record. */
-  private async rotate(): Promise<void> {
-    await this.fd?.close();
-    this.serial++;
-    const now = new Date();
-    this.file = warcFileName(this.opts.prefix, now, this.serial);
-    this.fd = await fs.promises.open(path.join(this.opts.dir, this.file), 'wx');
-    this.size = 0;
-    let text = '';
-    for (const [k, v] of Object.entries(this.opts.info)) text += `${k}: ${v}\r\n`;
-    const block = Buffer.from(text, 'utf8');
-    const info = serializeRecord([
-      ['WARC-Type', 'warcinfo'], ['WARC-Record-ID', recordId()], ['WARC-Date', warcDate(now)],
-      ['WARC-Filename', this.file], ['Content-Type', 'application/warc-fields'], ['WARC-Block-Digest', sha1Digest([block])],
-    ], [block]);
-    await this.append([await gzip(Buffer.concat(info), GZIP)]);
-    this.infoSize = this.size;
+  private onReply(m: ArchiveReply): void {
+    if (m.type === 'written' || m.type === 'failed') {
+      if (m.type === 'failed') this.error ??= new Error(m.message);
+      const p = m.id === null ? undefined : this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id!);
+      this.queued -= p.bytes;
+      p.resolve(m.type === 'written' ? { file: m.file, offset: m.offset } : null);
+      if (this.queued <= HIGH_WATER / 2 && this.drained) { this.drained.resolve(); this.drained = null; }
+    }
   }
 
-  private async append(members: Buffer[]): Promise<void> {
-    let n = 0;
-    for (const m of members) n += m.length;
-    const { bytesWritten } = await this.fd!.writev(members, this.size);
-    if (bytesWritten !== n) throw new Error(`short write to ${this.file}: ${bytesWritten} of ${n} bytes`);
-    this.size += n;
+  /** The thread died: nothing more is archived; every waiter is released. */
+  private fail(err: Error): void {
+    this.error ??= err;
+    for (const p of this.pending.values()) p.resolve(null);
+    this.pending.clear();
+    this.queued = 0;
+    this.drained?.resolve();
+    this.drained = null;
   }
 
-  /** The response (or revisit) record and the request record of one exchange. */
-  private records(ex: Exchange): [Buffer[], Buffer[]] {
+  /** The response (or revisit) record and the request record of one exchange, each one buffer. */
+  private records(ex: Exchange): [Buffer, Buffer] {
     const date = warcDate(ex.date);
     const responseId = recordId();
     const head = httpResponseHead(ex.status, ex.statusText, ex.rawHeaders);
@@ -180,8 +141,19 @@ export class WarcWriter implements ArchiveSink {
       ['WARC-Type', 'request'], ['WARC-Record-ID', recordId()], ...common, ['WARC-Concurrent-To', responseId],
       ['Content-Type', 'application/http;msgtype=request'], ['WARC-Block-Digest', sha1Digest([reqBlock])],
     ], [reqBlock]);
-    return [response, request];
+    // One fresh buffer each (never a pooled slice), so it can be transferred to the thread, not copied.
+    return [concatOwned(response), concatOwned(request)];
   }
+}
+
+/** Concatenates into a buffer that owns its whole ArrayBuffer (Buffer.concat may use the shared pool). */
+function concatOwned(parts: Buffer[]): Buffer {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = Buffer.from(new ArrayBuffer(n));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
 }
 
 /** Replaces the values of credential headers in a request head. */
