@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { LookupFunction } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { BadInputError, ErrorCodes } from '../src/errors.js';
 import { createFetcher } from '../src/fetch/create.js';
 import { parseNetrc } from '../src/fetch/netrc.js';
@@ -26,6 +26,7 @@ const toLoopback = ((_h: string, o: { all?: boolean }, cb: (...a: unknown[]) => 
   o.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)) as unknown as LookupFunction;
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'crawl-reqset-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const BASIC_A = 'Basic ' + Buffer.from('alice:s3cret').toString('base64');
 
 /** A server that records the request headers of each path and answers with them as JSON. */

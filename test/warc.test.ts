@@ -11,7 +11,7 @@ import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { createFetcher } from '../src/fetch/create.js';
 import { resolveOptions, type CrawlOptions } from '../src/options.js';
 import { WarcWriter } from '../src/warc/writer.js';
@@ -35,8 +35,12 @@ const routes: Record<string, (req: http.IncomingMessage, res: http.ServerRespons
   '/robots.txt': (_q, res) => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('User-agent: *\nDisallow:\n'); },
 };
 
+const made: string[] = [];
+after(() => { for (const d of made) fs.rmSync(d, { recursive: true, force: true }); });
 function tmpDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'crawl-warc-'));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'crawl-warc-'));
+  made.push(d);
+  return d;
 }
 
 async function archivingFetcher(dir: string, extra: Partial<CrawlOptions> = {}, seeds: string[] = []) {
