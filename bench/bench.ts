@@ -5,7 +5,7 @@
  * missed pages). Prints one markdown table and writes it to bench/results/<date>-<mode>.md.
  * See bench/README.md.
  */
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +25,8 @@ export const OUR_FLAGS = (concurrency: number): string[] => [
   '--quiet', '--no-progress', '--ignore-robots', '--log-format', 'json',
 ];
 
-type Tool = 'ours' | 'crawlee';
+/** ours-warc: ours with --warc into the run's temp dir (the cost of archiving). */
+type Tool = 'ours' | 'ours-warc' | 'crawlee';
 
 /** One bench scenario: the site to generate and which tools run on it. */
 interface Scenario {
@@ -51,7 +52,7 @@ function scenarios(mode: 'quick' | 'full', a: Args): Scenario[] {
   // maxPages discovers ~50 x maxPages distinct URLs (1M for the full run).
   const cap = mode === 'full' ? 20_000 : 1_000;
   list.push({ name: `frontier ${k(cap * 50)} URLs, max ${k(cap)}`, site: { ...base, pages: cap * 50 + 1, fanOut: 50 }, maxPages: cap, tools: ['ours', 'crawlee'] });
-  return list.filter((s) => !a.only || s.name.includes(a.only)).map((s) => ({ ...s, tools: s.tools.filter((t) => a.tools.includes(t)) }));
+  return list.filter((s) => !a.only || s.name.includes(a.only)).map((s) => ({ ...s, tools: [...s.tools, ...(s.tools.includes('ours') ? ['ours-warc' as const] : [])].filter((t) => a.tools.includes(t)) }));
 }
 
 interface Args {
@@ -95,7 +96,7 @@ function parse(argv: string[]): Args {
     return x;
   };
   const tools = values.tools!.split(',').map((t) => t.trim()).filter(Boolean);
-  for (const t of tools) if (t !== 'ours' && t !== 'crawlee') throw new Error(`--tools: unknown tool "${t}" (use ours, crawlee)`);
+  for (const t of tools) if (t !== 'ours' && t !== 'ours-warc' && t !== 'crawlee') throw new Error(`--tools: unknown tool "${t}" (use ours, ours-warc, crawlee)`);
   return {
     mode: values.full ? 'full' : 'quick',
     pages: values.pages === undefined ? undefined : num('pages', values.pages, 1),
@@ -129,8 +130,9 @@ async function runOne(sc: Scenario, tool: Tool, a: Args): Promise<Row> {
     writeFileSync(seeds, `${site.url}/\n`);
     const max = sc.maxPages ? ['--max-pages', String(sc.maxPages)] : [];
     let r: RunResult;
-    if (tool === 'ours') {
-      r = await measure(a.bin, ['--urls', seeds, '--db', path.join(tmp, 'bench.db'), ...OUR_FLAGS(a.concurrency), ...max],
+    if (tool === 'ours' || tool === 'ours-warc') {
+      const warc = tool === 'ours-warc' ? ['--warc', path.join(tmp, 'warc')] : [];
+      r = await measure(a.bin, ['--urls', seeds, '--db', path.join(tmp, 'bench.db'), ...OUR_FLAGS(a.concurrency), ...warc, ...max],
         { cwd: ROOT, timeoutMs: a.timeoutMin * 60_000 });
     } else {
       const storage = path.join(tmp, 'crawlee-storage');
@@ -148,8 +150,9 @@ async function runOne(sc: Scenario, tool: Tool, a: Args): Promise<Row> {
       duplicates += count - 1 - (site.transientPaths.has(p) ? 1 : 0); // the retry of a 500 is not a duplicate
     }
     const missed = sc.maxPages ? undefined : site.reachablePaths().filter((p) => !site.requests.has(p)).length;
-    const urlsKnown = tool === 'ours' ? countUrls(path.join(tmp, 'bench.db')) : undefined;
-    const summary = summaryLine(tool === 'ours' ? r.stderr : r.stdout);
+    const urlsKnown = tool !== 'crawlee' ? countUrls(path.join(tmp, 'bench.db')) : undefined;
+    const summary = summaryLine(tool !== 'crawlee' ? r.stderr : r.stdout);
+    const warcBytes = tool === 'ours-warc' ? dirBytes(path.join(tmp, 'warc')) : undefined;
     const ok = r.exitCode === 0 && !r.timedOut;
     if (!ok) {
       const why = r.timedOut ? 'timed out' : `exit ${r.exitCode ?? r.signal}`;
@@ -159,7 +162,7 @@ async function runOne(sc: Scenario, tool: Tool, a: Args): Promise<Row> {
       scenario: sc.name, tool, ok, status: r.timedOut ? 'timeout' : r.exitCode === 0 ? 'ok' : `exit ${r.exitCode ?? r.signal}`,
       pages: fetched, wallS: r.wallMs / 1000, cpuS: r.cpuS, peakRssMb: r.peakRssMb, duplicates, missed,
       urlsKnown, elu: num(summary?.event_loop_utilization), workerUtil: num(summary?.worker_utilization),
-      writerUtil: num(summary?.writer_utilization), load: [loadAtStart, os.loadavg()[0]], longestGapS: site.longestGapMs / 1000,
+      writerUtil: num(summary?.writer_utilization), load: [loadAtStart, os.loadavg()[0]], longestGapS: site.longestGapMs / 1000, warcBytes,
     };
   } finally {
     await site.close();
@@ -178,6 +181,15 @@ function countUrls(dbFile: string): number | undefined {
     }
   } catch {
     return undefined;
+  }
+}
+
+/** Total size of the files in `dir` (0 when it does not exist). */
+function dirBytes(dir: string): number {
+  try {
+    return readdirSync(dir).reduce((n, f) => n + statSync(path.join(dir, f)).size, 0);
+  } catch {
+    return 0;
   }
 }
 
@@ -200,7 +212,12 @@ async function main(): Promise<void> {
   const settings = `Settings: page ~${a.pageBytes} B, fan-out ${a.fanOut}, concurrency ${a.concurrency}, extras ${a.extras ? 'on' : 'off'}; ` +
     `ours: \`crawl ${OUR_FLAGS(a.concurrency).join(' ')}\`; crawlee: CheerioCrawler, min=max concurrency ${a.concurrency}, ` +
     `storage ${a.crawleeMemory ? 'in memory only' : 'default (persisted to disk)'}.`;
-  const table = renderTable(rows);
+  const warcNote = rows.filter((r) => r.warcBytes !== undefined).map((r) => {
+    const plain = rows.find((x) => x.scenario === r.scenario && x.tool === 'ours');
+    const cost = plain ? `, ${Math.round(r.pages / r.wallS)} vs ${Math.round(plain.pages / plain.wallS)} pages/s without --warc` : '';
+    return `${r.scenario} / ours-warc: ${(r.warcBytes! / 1e6).toFixed(1)} MB of WARC written, ${(r.warcBytes! / 1e6 / r.wallS).toFixed(1)} MB/s${cost}`;
+  }).join('; ');
+  const table = renderTable(rows) + (warcNote ? `\nWARC: ${warcNote}.\n` : '');
   process.stdout.write(`\n${table}\n${settings}\n`);
   const date = new Date().toISOString().slice(0, 10);
   mkdirSync(a.out, { recursive: true });

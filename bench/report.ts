@@ -10,7 +10,9 @@ import { execFileSync } from 'node:child_process';
 /** One measured run, as shown in the table. */
 export interface Row {
   scenario: string;
-  tool: 'ours' | 'crawlee';
+  tool: 'ours' | 'ours-warc' | 'crawlee';
+  /** Bytes of WARC files written (ours-warc: ours with --warc). */
+  warcBytes?: number;
   ok: boolean;
   status: string;
   /** Distinct HTML pages the server served to the tool. */

@@ -6,7 +6,7 @@
 import os from 'node:os';
 import type { CrawlOptions } from './options.js';
 
-export type OptionType = 'string' | 'number' | 'boolean' | 'duration' | 'size' | 'list' | 'choice';
+export type OptionType = 'string' | 'number' | 'boolean' | 'duration' | 'size' | 'list' | 'choice' | 'json';
 
 /** Describes one option once; everything else (yargs, config, README) is derived from it. */
 export interface OptionSpec {
@@ -15,13 +15,15 @@ export interface OptionSpec {
   /** Default in user units (e.g. '1d' for durations). `undefined`: unset. */
   default: unknown;
   describe: string;
-  group: 'Input and output' | 'Scope and limits' | 'Politeness' | 'Fetching' | 'Parsing' | 'Scheduling' | 'Display';
+  group: 'Input and output' | 'Scope and limits' | 'Politeness' | 'Fetching' | 'Requests' | 'Archive' | 'Parsing' | 'Scheduling' | 'Display';
   choices?: readonly string[];
   min?: number;
   max?: number;
   alias?: string;
   /** Text shown instead of the default value (e.g. "cores - 1"). */
   defaultText?: string;
+  /** For lists: values are taken whole, not split on commas (header values contain commas). */
+  noSplit?: boolean;
 }
 
 const CORES = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
@@ -58,6 +60,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'maxRedirects', type: 'number', default: 5, min: 0, max: 50, group: 'Fetching', describe: 'Redirect hops followed from one URL' },
   { key: 'retries', type: 'number', default: 2, min: 0, max: 20, group: 'Fetching', describe: 'Retries after network errors, 408, 429 and 5xx (attempts = retries + 1)' },
   { key: 'retryDelay', type: 'duration', default: '1s', group: 'Fetching', describe: 'Base of the exponential retry backoff (doubled each attempt, with jitter)' },
+  { key: 'header', type: 'list', noSplit: true, default: [], alias: 'H', group: 'Requests', describe: 'Extra request header "Name: value" (repeatable; "headers" in a config file). Authorization and Cookie given here go to the seeds\' origins only' },
+  { key: 'cookies', type: 'string', default: undefined, group: 'Requests', describe: 'Netscape cookies.txt file (as curl and wget read it); cookies servers set are kept for the run' },
+  { key: 'auth', type: 'json', default: undefined, group: 'Requests', describe: 'HTTP basic auth per origin, as JSON: {"https://host:port": {"username": "u", "password": "p"}} (best kept in the config file)' },
+  { key: 'netrc', type: 'boolean', default: false, group: 'Requests', describe: 'Basic auth from ~/.netrc (or the file $NETRC names) for the machines it lists' },
+  { key: 'proxy', type: 'string', default: undefined, group: 'Requests', describe: 'Proxy URL for every request, e.g. http://user:pass@proxy:3128 (default: $HTTP_PROXY / $HTTPS_PROXY, minus $NO_PROXY)' },
+  { key: 'warc', type: 'string', default: undefined, group: 'Archive', describe: 'Directory to write every request and response to, as gzipped WARC/1.1 files' },
+  { key: 'warcMaxSize', type: 'size', default: '1GB', group: 'Archive', describe: 'Start a new WARC file when one would grow past this size' },
+  { key: 'warcPrefix', type: 'string', default: 'crawl', group: 'Archive', describe: 'WARC file names: PREFIX-TIMESTAMP-SERIAL.warc.gz' },
+  { key: 'warcKeepAuth', type: 'boolean', default: false, group: 'Archive', describe: 'Keep Authorization, Cookie and Proxy-Authorization values in WARC request records (redacted by default)' },
   { key: 'workers', type: 'number', default: Math.max(1, CORES - 1), defaultText: 'cores - 1, at least 1', min: 1, max: 64, group: 'Parsing', describe: 'Parse worker threads' },
   { key: 'parseTimeout', type: 'duration', default: '10s', group: 'Parsing', describe: 'A page that takes longer to parse is recorded as PARSE_TIMEOUT' },
   { key: 'workerMemory', type: 'number', default: 256, min: 32, group: 'Parsing', describe: 'Heap limit of each parse worker in MB (a page that blows it is PARSE_FAILED)' },

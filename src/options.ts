@@ -8,8 +8,10 @@ import path from 'node:path';
 import { BadInputError } from './errors.js';
 import { parseDuration, parseSize, formatDuration } from './units.js';
 import { OPTION_SPECS, type OptionSpec } from './option-specs.js';
+import { checkAuth, checkHeaders, checkProxy, type BasicAuth, type RequestHeader } from './request-options.js';
 
 export { OPTION_SPECS, DEFAULT_USER_AGENT, type OptionSpec, type OptionType } from './option-specs.js';
+export { redactOptions, type BasicAuth, type RequestHeader } from './request-options.js';
 
 /** Options as a user gives them (CLI, config file or library). Durations and sizes may be strings. */
 export interface CrawlOptions {
@@ -70,6 +72,24 @@ export interface CrawlOptions {
   workerMemory: number;
   /** Module run in the parse workers for custom extraction. */
   extract?: string;
+  /** Extra request headers, "Name: value" (config files may give an object, as "headers"). @default [] */
+  header: string[] | Record<string, string>;
+  /** Netscape cookies.txt file; enables the run's cookie jar. */
+  cookies?: string;
+  /** Basic auth per origin: {"https://host:port": {username, password}} (or its JSON text). */
+  auth?: Record<string, { username: string; password: string }> | string;
+  /** Basic auth from ~/.netrc or $NETRC. @default false */
+  netrc: boolean;
+  /** Proxy URL for every request (default: HTTP_PROXY / HTTPS_PROXY / NO_PROXY from the environment). */
+  proxy?: string;
+  /** Directory for WARC files (no archive when unset). */
+  warc?: string;
+  /** WARC file rotation size. @default '1GB' */
+  warcMaxSize: number | string;
+  /** WARC file name prefix. @default 'crawl' */
+  warcPrefix: string;
+  /** Keep credential header values in WARC request records. @default false */
+  warcKeepAuth: boolean;
   recrawlAfter: number | string;
   adaptiveRecrawl: boolean;
   /** Start a new run instead of resuming an interrupted one. @default false */
@@ -118,6 +138,17 @@ export interface ResolvedOptions {
   parseTimeoutMs: number;
   workerMemory: number;
   extract?: string;
+  /** Extra request headers in the order given. */
+  headers: RequestHeader[];
+  cookies?: string;
+  /** Basic auth by origin (https://host:port, default ports omitted). */
+  auth: Record<string, BasicAuth>;
+  netrc: boolean;
+  proxy?: string;
+  warc?: string;
+  warcMaxSize: number;
+  warcPrefix: string;
+  warcKeepAuth: boolean;
   recrawlAfterMs: number;
   adaptiveRecrawl: boolean;
   fresh: boolean;
@@ -146,6 +177,7 @@ export function resolveOptions(input: Partial<CrawlOptions> & Record<string, unk
   for (const key of Object.keys(input)) {
     if (input[key] === undefined) continue;
     if (key === 'seeds' || key === 'config') continue;
+    if (key === 'headers' && input.header === undefined) continue; // the config file's plural spelling
     if (!SPEC_BY_KEY.has(key)) {
       throw new BadInputError(`${source}: unknown option "${key}"${suggestKey(key)}`);
     }
@@ -153,7 +185,8 @@ export function resolveOptions(input: Partial<CrawlOptions> & Record<string, unk
   // Phase 2: defaults and per-field validation.
   const v: Record<string, unknown> = {};
   for (const spec of OPTION_SPECS) {
-    const raw = input[spec.key] !== undefined ? input[spec.key] : spec.default;
+    const given = spec.key === 'header' && input.header === undefined ? input.headers : input[spec.key];
+    const raw = given !== undefined ? given : spec.default;
     v[spec.key] = checkValue(spec, raw, source);
   }
   const seeds = input.seeds ?? [];
@@ -171,6 +204,11 @@ export function resolveOptions(input: Partial<CrawlOptions> & Record<string, unk
     }
     v.extract = file;
   }
+  for (const key of ['cookies', 'warc'] as const) if (v[key] !== undefined) v[key] = path.resolve(v[key] as string);
+  if (v.cookies !== undefined && !fs.existsSync(v.cookies as string)) {
+    throw new BadInputError(`${source}: --cookies ${v.cookies as string}: no such file; give a Netscape cookies.txt file (curl -c and wget --save-cookies write one)`);
+  }
+  if (v.proxy !== undefined) checkProxy(v.proxy as string, source);
   if ((v.perHost as number) > (v.concurrency as number)) {
     v.perHost = v.concurrency; // a per-host limit above the global one has no meaning
   }
@@ -208,6 +246,15 @@ export function resolveOptions(input: Partial<CrawlOptions> & Record<string, unk
     parseTimeoutMs: v.parseTimeout as number,
     workerMemory: v.workerMemory as number,
     extract: v.extract as string | undefined,
+    headers: checkHeaders(v.header, source),
+    cookies: v.cookies as string | undefined,
+    auth: checkAuth(v.auth, source),
+    netrc: v.netrc as boolean,
+    proxy: v.proxy as string | undefined,
+    warc: v.warc as string | undefined,
+    warcMaxSize: v.warcMaxSize as number,
+    warcPrefix: v.warcPrefix as string,
+    warcKeepAuth: v.warcKeepAuth as boolean,
     recrawlAfterMs: v.recrawlAfter as number,
     adaptiveRecrawl: v.adaptiveRecrawl as boolean,
     fresh: v.fresh as boolean,
@@ -236,8 +283,19 @@ function checkValue(spec: OptionSpec, raw: unknown, source: string): unknown {
         throw new BadInputError(`${where} must be one of ${spec.choices!.join(', ')}; got ${JSON.stringify(raw)}`);
       }
       return raw;
+    case 'json':
+      if (typeof raw === 'string') {
+        try { return JSON.parse(raw) as unknown; } catch (err) { throw new BadInputError(`${where} must be JSON: ${(err as Error).message}`); }
+      }
+      return raw;
     case 'list': {
+      // A config file may give headers as an object of name: value.
+      if (spec.noSplit && raw && typeof raw === 'object' && !Array.isArray(raw)) return raw;
       const list = Array.isArray(raw) ? raw : [raw];
+      if (spec.noSplit) {
+        if (list.some((x) => typeof x !== 'string')) throw new BadInputError(`${where} must be a list of strings`);
+        return list;
+      }
       if (list.some((x) => typeof x !== 'string')) throw new BadInputError(`${where} must be a list of strings`);
       return list.flatMap((x: string) => x.split(',')).map((x) => x.trim());
     }

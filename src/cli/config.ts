@@ -35,7 +35,7 @@ export function loadConfig(explicit: string | undefined, cwd = process.cwd()): {
     values[k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
   }
   // Relative paths in a config file are relative to the file, not to the working directory.
-  for (const key of ['db', 'urls', 'extract']) {
+  for (const key of ['db', 'urls', 'extract', 'cookies', 'warc']) {
     const v = values[key];
     if (typeof v === 'string' && v !== '-' && !path.isAbsolute(v)) values[key] = path.resolve(path.dirname(file), v);
   }

@@ -6,10 +6,10 @@
 import { pathToFileURL } from 'node:url';
 import { OPTION_SPECS, defaultLabel, flagName, type OptionSpec } from '../options.js';
 
-const VALUE: Record<string, string> = { number: ' N', string: ' VALUE', duration: ' DURATION', size: ' SIZE', list: ' LIST', boolean: '' };
+const VALUE: Record<string, string> = { number: ' N', string: ' VALUE', duration: ' DURATION', size: ' SIZE', list: ' LIST', json: ' JSON', boolean: '' };
 
 function flag(s: OptionSpec): string {
-  const value = s.type === 'choice' ? ` ${s.choices!.join('\\|')}` : s.key === 'urls' || s.key === 'db' || s.key === 'extract' ? ' FILE' : VALUE[s.type];
+  const value = s.type === 'choice' ? ` ${s.choices!.join('\\|')}` : s.key === 'urls' || s.key === 'db' || s.key === 'extract' || s.key === 'cookies' ? ' FILE' : s.key === 'warc' ? ' DIR' : s.key === 'proxy' ? ' URL' : s.key === 'header' ? ' "NAME: VALUE"' : VALUE[s.type];
   return `--${flagName(s.key)}${s.alias ? `, -${s.alias}` : ''}${value}`;
 }
 

@@ -8,7 +8,8 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { resolveOptions, type CrawlOptions, type ResolvedOptions } from '../options.js';
 import { BadInputError, runExitCode } from '../errors.js';
-import { UndiciFetcher } from '../fetch/fetcher.js';
+import type { UndiciFetcher } from '../fetch/fetcher.js';
+import { createFetcher } from '../fetch/create.js';
 import { Frontier } from '../frontier/frontier.js';
 import { ParsePool } from '../parse/pool.js';
 import { RobotsPolicy, productToken } from '../polite/robots.js';
@@ -69,10 +70,8 @@ export async function runCrawl(opts: ResolvedOptions, hooks: CrawlHooks = {}, sc
     const run = await openRun(backend, opts, { list: seeds, scan }, owner);
     const scope = await Scope.create(opts, run.scopeOrigins.map((o) => new URL(o).host));
     const seedHosts = new Set(run.scopeOrigins.map((o) => hostKey(new URL(o).hostname)));
-    fetcher = new UndiciFetcher({
-      userAgent: opts.userAgent, perHost: opts.perHost, connectTimeoutMs: opts.connectTimeoutMs, headersTimeoutMs: opts.headersTimeoutMs,
-      bodyTimeoutMs: opts.bodyTimeoutMs, totalTimeoutMs: opts.totalTimeoutMs, maxBytes: opts.maxBytes,
-      allowPrivateHost: (hostname) => opts.allowPrivate || seedHosts.has(hostKey(hostname)),
+    fetcher = await createFetcher(opts, {
+      seeds: run.scopeOrigins, allowPrivateHost: (hostname) => opts.allowPrivate || seedHosts.has(hostKey(hostname)),
     });
     pool = new ParsePool({ workers: opts.workers, parseTimeoutMs: opts.parseTimeoutMs, workerMemoryMb: opts.workerMemory, stripParams: opts.stripParams, extract: opts.extract ?? null });
     return await drive(opts, hooks, backend, run, owner, { fetcher, pool, scope, rules });

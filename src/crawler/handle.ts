@@ -50,6 +50,10 @@ export async function handleEntry(ctx: CrawlContext, h: HostState, entry: Fronti
   }
   ctx.attempts.delete(entry.urlId);
   const outcome = await classify(ctx, entry, res, attempts);
+  // With --warc, awaited after parsing, so the archive thread writes while the page is parsed. A 304's
+  // revisit record holds no payload: the row keeps pointing at the response it confirmed.
+  const warc = res.status !== 304 ? await res.warc : null;
+  if (warc) { outcome.warcFile = warc.file; outcome.warcOffset = warc.offset; }
   await record(ctx, outcome, res);
   return throttled ? 'throttled' : res.retryable ? 'failed' : 'fetched';
 }

@@ -1,6 +1,6 @@
 /** Run lifecycle: resume an interrupted run, or start a new one that refreshes what is due. */
 import { createHash } from 'node:crypto';
-import type { ResolvedOptions } from '../options.js';
+import { redactOptions, type ResolvedOptions } from '../options.js';
 import { originOf, seedBatches, type SeedScan } from '../frontier/seeds.js';
 import type { Backend, RunMode } from '../store/types.js';
 import { hostOf } from '../url/host.js';
@@ -93,7 +93,7 @@ function describe(input: SeedInput): Required<Pick<RecordedSeeds, 'seedCount' | 
 /** The options as stored in runs.options: patterns as strings, seeds by count and digest (and listed when few). */
 function recordable(opts: ResolvedOptions, list: string[], given: ReturnType<typeof describe>): Record<string, unknown> {
   return {
-    ...opts, seeds: list.length <= SEEDS_LISTED ? list : [], ...given, ...(opts.urls ? { seedFile: opts.urls } : {}),
+    ...redactOptions(opts), seeds: list.length <= SEEDS_LISTED ? list : [], ...given, ...(opts.urls ? { seedFile: opts.urls } : {}),
     include: opts.include.map(String), exclude: opts.exclude.map(String),
   };
 }

@@ -39,7 +39,7 @@ export function classifyError(err: unknown, state: AbortState): ErrorCode {
       case 'UND_ERR_HEADERS_TIMEOUT': return ErrorCodes.HEADERS_TIMEOUT;
       case 'UND_ERR_BODY_TIMEOUT': return ErrorCodes.BODY_TIMEOUT;
       case 'ECONNRESET': case 'EPIPE': case 'ECONNABORTED':
-      case 'UND_ERR_SOCKET': case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+      case 'UND_ERR_SOCKET': case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH': case 'UND_ERR_PRX_CONN':
       case 'HPE_INVALID_CHUNK_SIZE': case 'HPE_INVALID_EOF_STATE':
         return ErrorCodes.CONNECTION_RESET;
       case 'ECONNREFUSED': return ErrorCodes.CONNECTION_REFUSED;

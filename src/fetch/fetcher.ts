@@ -4,13 +4,21 @@
  */
 import type { LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
+import type { Agent as UndiciAgent, Dispatcher } from 'undici';
 import { Agent, request } from './undici-agent.js';
+import { Capture, headersFromRaw } from './capture.js';
+import { createProxyAgent, proxyInEffect } from './proxy.js';
+import type { RequestSettings } from './request-settings.js';
+import type { ArchiveSink } from '../warc/types.js';
 import { CrawlError, ErrorCodes, type ErrorCode } from '../errors.js';
 import { classifyError, errorMessage, isRetryableError, isRetryableStatus, type AbortState } from './classify.js';
 import { decodeBody } from './decompress.js';
 import { bareHostname, createGuardedLookup, isIpLiteral, isPrivateAddress } from './private-guard.js';
 import { drain, readCapped, ReadError } from './read-body.js';
 import { parseRetryAfter } from './retry-after.js';
+import { contentLength, flattenHeaders, parseContentType } from './headers.js';
+
+export { parseContentType } from './headers.js';
 import type { FetchRequest, FetchResult, Fetcher, FetcherOptions, OpenedResponse } from './types.js';
 
 /** Accept header: HTML first, but take anything (we sniff untyped and text/plain bodies). */
@@ -28,6 +36,10 @@ export interface FetcherDeps {
    * made-up hostnames (site-a.test) to 127.0.0.1 or to simulate DNS failures.
    */
   lookup?: LookupFunction;
+  /** Headers, auth and cookies per request (request-settings.ts). */
+  settings?: RequestSettings;
+  /** Where every exchange is archived (the WARC writer); closed by close(). */
+  archive?: ArchiveSink;
 }
 
 /** Media types whose body is kept: HTML, or types the caller must sniff. */
@@ -35,12 +47,21 @@ const KEPT_TYPES = new Set(['text/html', 'application/xhtml+xml', 'text/plain', 
 
 /** undici Agent with keep-alive pools per origin, our timeouts, and the private-network guard. */
 export class UndiciFetcher implements Fetcher {
-  private readonly agent: Agent;
+  private readonly agent: Dispatcher;
   private readonly baseHeaders: Record<string, string>;
+  private readonly settings: RequestSettings | null;
+  private readonly archive: ArchiveSink | null;
+  /** Raw response headers are asked for when Set-Cookie values or the WARC record need them. */
+  private readonly rawHeaders: boolean;
+  /** Whether requests go through a proxy (which then resolves names, see check()). */
+  private readonly proxied: boolean;
 
   constructor(private readonly opts: FetcherOptions, deps: FetcherDeps = {}) {
     this.baseHeaders = { 'user-agent': opts.userAgent, accept: ACCEPT, 'accept-encoding': ACCEPT_ENCODING };
-    this.agent = new Agent({
+    this.settings = deps.settings && !deps.settings.empty ? deps.settings : null;
+    this.archive = deps.archive ?? null;
+    this.rawHeaders = this.archive !== null || this.settings?.jar != null;
+    const agentOpts: UndiciAgent.Options = {
       connections: opts.perHost,
       pipelining: 1,
       connectTimeout: opts.connectTimeoutMs,
@@ -48,7 +69,47 @@ export class UndiciFetcher implements Fetcher {
       bodyTimeout: opts.bodyTimeoutMs,
       // Options here go to net.connect / tls.connect; the lookup is where resolved IPs are checked.
       connect: { lookup: createGuardedLookup(opts.allowPrivateHost, deps.lookup) },
+    };
+    this.proxied = proxyInEffect(opts.proxy) !== null;
+    this.agent = this.proxied ? createProxyAgent(agentOpts, opts.proxy) : new Agent(agentOpts);
+  }
+
+  /** The headers of one request: ours, the user's settings for this URL, then the caller's (conditional GETs). */
+  private headersFor(target: URL, extra: Record<string, string> | undefined): Record<string, string> {
+    if (!this.settings && !extra) return this.baseHeaders;
+    const h = { ...this.baseHeaders };
+    this.settings?.apply(target, h);
+    if (extra) Object.assign(h, extra);
+    return h;
+  }
+
+  /** Sends the request; with raw headers on, also returns them parsed (and keeps cookies set). */
+  private async send(target: URL, headers: Record<string, string>, signal: AbortSignal, capture: Capture | null) {
+    const res = await request(this.agent, {
+      origin: target.origin, path: target.pathname + target.search, method: 'GET', headers, signal,
+      ...(this.rawHeaders ? { responseHeaders: 'raw' as const } : {}),
     });
+    let flat: Record<string, string>;
+    if (this.rawHeaders) {
+      const raw = res.headers as unknown as string[];
+      const parsed = headersFromRaw(raw);
+      flat = parsed.headers;
+      if (parsed.setCookie.length) this.settings?.storeCookies(target, parsed.setCookie);
+      capture?.response(res.statusCode, (res as { statusText?: string }).statusText ?? '', raw);
+    } else {
+      flat = flattenHeaders(res.headers);
+    }
+    return { status: res.statusCode, headers: flat, body: capture ? capture.tap(res.body) : res.body };
+  }
+
+  /** Hands a finished exchange to the archive; resolves when the archive can take more. */
+  private archiveExchange(capture: Capture | null, r?: FetchResult): Promise<void> | null {
+    const ex = capture?.exchange();
+    if (!ex || !this.archive) return null;
+    const { location, ready } = this.archive.add(ex);
+    if (r) r.warc = location;
+    else location.catch(() => {});
+    return ready;
   }
 
   /** One GET attempt. Never throws: failures come back as `errorCode` on the result. */
@@ -73,17 +134,15 @@ export class UndiciFetcher implements Fetcher {
       return fail(code, errorMessage(err), false);
     }
     const attempt = this.startAttempt(req.signal);
+    const headers = this.headersFor(target, req.headers);
+    const capture = this.archive ? new Capture(target, Capture.requestHead(target, headers), this.opts.maxBytes) : null;
     try {
-      const res = await request(this.agent, {
-        origin: target.origin, path: target.pathname + target.search, method: 'GET',
-        headers: req.headers ? { ...this.baseHeaders, ...req.headers } : this.baseHeaders,
-        signal: attempt.signal,
-      });
+      const res = await this.send(target, headers, attempt.signal, capture);
       r.ttfbMs = performance.now() - t0;
-      r.status = res.statusCode;
-      r.headers = flattenHeaders(res.headers);
+      r.status = res.status;
+      r.headers = res.headers;
       [r.contentType, r.charset] = parseContentType(r.headers['content-type']);
-      const status = res.statusCode;
+      const status = res.status;
       if (status >= 300 && status < 400) r.location = r.headers.location ?? null;
       if ((status === 429 || status === 503) && r.headers['retry-after'] !== undefined) {
         r.retryAfterMs = parseRetryAfter(r.headers['retry-after']);
@@ -93,7 +152,7 @@ export class UndiciFetcher implements Fetcher {
 
       if (status < 200 || status >= 300 || status === 204) {
         // Only 2xx bodies matter; drain a little so the socket can be reused, never fail on it.
-        if (length !== undefined && length > DRAIN_CAP) discard(res.body);
+        if (length !== undefined && length > DRAIN_CAP) { discard(res.body); if (capture) capture.reason = 'length'; }
         else r.bytes = await drain(res.body, DRAIN_CAP);
         if (length !== undefined) r.bytes = length;
       } else {
@@ -102,9 +161,11 @@ export class UndiciFetcher implements Fetcher {
         if (!keep && length !== undefined && length > this.opts.maxBytes) {
           r.bytes = length; // too large to read for a hash: recorded by its size
           discard(res.body);
+          if (capture) capture.reason = 'length';
         } else if (length !== undefined && length > this.opts.maxBytes && !encoding) {
           // Announced too large: refuse before reading a byte.
           discard(res.body);
+          if (capture) capture.reason = 'length';
           return fail(ErrorCodes.BODY_TOO_LARGE, `Content-Length ${length} exceeds maxBytes ${this.opts.maxBytes}`);
         } else {
           const decoded = decodeBody(res.body, encoding);
@@ -123,9 +184,14 @@ export class UndiciFetcher implements Fetcher {
     } catch (err) {
       const cause = err instanceof ReadError ? err.cause : err;
       if (err instanceof ReadError) r.bytes = err.bytes;
-      return fail(classifyError(cause, attempt.state), errorMessage(cause));
+      const code = classifyError(cause, attempt.state);
+      if (capture) capture.reason ??= code === ErrorCodes.TOTAL_TIMEOUT || code === ErrorCodes.BODY_TIMEOUT ? 'time' : 'disconnect';
+      return fail(code, errorMessage(cause));
     } finally {
       attempt.dispose();
+      // Back-pressure: the fetch waits for the disk only when the archive's queue is full.
+      const ready = this.archiveExchange(capture, r);
+      if (ready) await ready;
     }
   }
 
@@ -135,18 +201,16 @@ export class UndiciFetcher implements Fetcher {
     const attempt = this.startAttempt(req.signal);
     const toCrawlError = (err: unknown): CrawlError =>
       err instanceof CrawlError ? err : new CrawlError(classifyError(err, attempt.state), errorMessage(err), { cause: err });
+    const sent = this.headersFor(target, req.headers);
+    const capture = this.archive ? new Capture(target, Capture.requestHead(target, sent), this.opts.maxBytes) : null;
     let res;
     try {
-      res = await request(this.agent, {
-        origin: target.origin, path: target.pathname + target.search, method: 'GET',
-        headers: req.headers ? { ...this.baseHeaders, ...req.headers } : this.baseHeaders,
-        signal: attempt.signal,
-      });
+      res = await this.send(target, sent, attempt.signal, capture);
     } catch (err) {
       attempt.dispose();
       throw toCrawlError(err);
     }
-    const headers = flattenHeaders(res.headers);
+    const headers = res.headers;
     let decoded: Readable;
     try {
       decoded = decodeBody(res.body, headers['content-encoding']);
@@ -165,7 +229,7 @@ export class UndiciFetcher implements Fetcher {
         attempt.dispose();
       }
     }
-    const status = res.statusCode;
+    const status = res.status;
     const body = Readable.from(mapped(), { objectMode: false });
     // A body destroyed before its first read never starts mapped(): release the socket and the deadline here.
     const raw = res.body;
@@ -173,6 +237,8 @@ export class UndiciFetcher implements Fetcher {
       decoded.on('error', () => {}).destroy();
       raw.on('error', () => {}).destroy();
       attempt.dispose();
+      // robots.txt and sitemaps are archived once their reader is done with them.
+      this.archiveExchange(capture);
     });
     return {
       status,
@@ -190,6 +256,7 @@ export class UndiciFetcher implements Fetcher {
     await Promise.race([this.agent.close().catch(() => {}), grace]);
     clearTimeout(timer);
     await this.agent.destroy().catch(() => {});
+    await this.archive?.close();
   }
 
   /** Validates the URL and refuses private IP literals (they never reach the DNS lookup hook). */
@@ -204,7 +271,9 @@ export class UndiciFetcher implements Fetcher {
       throw new CrawlError(ErrorCodes.NETWORK_ERROR, `unsupported protocol ${target.protocol}`);
     }
     const host = bareHostname(target.hostname);
-    if (isIpLiteral(host) && isPrivateAddress(host) && !this.opts.allowPrivateHost(host)) {
+    // Through a proxy our DNS guard never runs (the proxy resolves names): localhost names are refused here.
+    const localName = this.proxied && /(^|\.)localhost\.?$/i.test(host);
+    if (((isIpLiteral(host) && isPrivateAddress(host)) || localName) && !this.opts.allowPrivateHost(host)) {
       throw new CrawlError(ErrorCodes.PRIVATE_ADDRESS, `${host} is a private address; not allowed`);
     }
     return target;
@@ -241,32 +310,4 @@ export class UndiciFetcher implements Fetcher {
 function discard(body: Readable): void {
   body.on('error', () => {});
   body.destroy();
-}
-
-/** undici's header object to lower-cased single strings (multi-valued joined with ", "). */
-function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key in raw) {
-    const v = raw[key];
-    if (v === undefined) continue;
-    out[key.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-  }
-  return out;
-}
-
-/** Splits Content-Type into [media type lower-cased, charset param or null]. */
-export function parseContentType(value: string | undefined): [string | null, string | null] {
-  if (!value) return [null, null];
-  const semi = value.indexOf(';');
-  const type = (semi === -1 ? value : value.slice(0, semi)).trim().toLowerCase();
-  const m = semi === -1 ? null : /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(value.slice(semi));
-  const charset = m ? (m[1] ?? m[2] ?? '').trim() || null : null;
-  return [type || null, charset];
-}
-
-/** Content-Length as a number, or undefined when absent or malformed. */
-function contentLength(headers: Record<string, string>): number | undefined {
-  const v = headers['content-length'];
-  if (v === undefined || !/^\d+$/.test(v.trim())) return undefined;
-  return Number(v);
 }

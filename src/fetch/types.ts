@@ -1,6 +1,7 @@
 /** The fetch stage's contract: one HTTP attempt in, one recorded outcome out. */
 import type { Readable } from 'node:stream';
 import type { ErrorCode } from '../errors.js';
+import type { WarcLocation } from '../warc/types.js';
 
 /** Settings of the fetcher, taken from ResolvedOptions. */
 export interface FetcherOptions {
@@ -20,6 +21,8 @@ export interface FetcherOptions {
    * private or link-local address. Return true to allow the connection.
    */
   allowPrivateHost: (hostname: string) => boolean;
+  /** Proxy URL (--proxy); when unset, HTTP_PROXY / HTTPS_PROXY / NO_PROXY from the environment apply. */
+  proxy?: string;
 }
 
 /** One GET request. */
@@ -63,6 +66,11 @@ export interface FetchResult {
   retryable: boolean;
   /** Parsed Retry-After (seconds or HTTP date) in ms from now, when present on 429/503. */
   retryAfterMs?: number;
+  /**
+   * With --warc: where the response record of this attempt went (file name and byte offset), once
+   * written; null when nothing was archived (no response) or writing failed.
+   */
+  warc?: Promise<WarcLocation | null>;
 }
 
 /** A streamed response, for sitemaps and robots.txt readers that must not load everything. */

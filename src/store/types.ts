@@ -121,6 +121,9 @@ export interface PageOutcome {
   follow: EnqueueItem[];
   /** Next recrawl interval (adaptive recrawl), seconds. */
   recrawlIntervalS: number | null;
+  /** With --warc: file and byte offset of this fetch's response record (unset: keep the stored ones). */
+  warcFile?: string | null;
+  warcOffset?: number | null;
 }
 
 /** One batch of finished work, written by ResultSink.write in one transaction. */

@@ -147,6 +147,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE frontier ADD COLUMN lease_until INTEGER;
   CREATE INDEX frontier_claims ON frontier(owner) WHERE state = 1;
   `,
+  // v3: where --warc archived each page's last response (file name in the WARC directory, byte offset of its gzip member).
+  `
+  ALTER TABLE pages ADD COLUMN warc_file TEXT;
+  ALTER TABLE pages ADD COLUMN warc_offset INTEGER;
+  `,
 ];
 
 /** The schema version this build writes. */
