@@ -35,7 +35,8 @@ export function parseSeeds(bytes: Uint8Array, name: string, rules: NormalizeRule
   }
   const errors: string[] = [];
   const seeds = new Set<string>();
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  // CRLF (Windows), LF (Unix) and a lone CR (classic Mac OS, some exports) all end a line.
+  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
   lines.forEach((raw, i) => {
     const line = raw.replace(/\s+#.*$/, '').trim();
     if (!line || line.startsWith('#')) return;
@@ -69,7 +70,7 @@ function firstBadUtf8Line(bytes: Uint8Array): number {
   let start = 0, line = 1;
   const dec = new TextDecoder('utf-8', { fatal: true });
   for (let i = 0; i <= bytes.length; i++) {
-    if (i === bytes.length || bytes[i] === 0x0a) {
+    if (i === bytes.length || bytes[i] === 0x0a || (bytes[i] === 0x0d && bytes[i + 1] !== 0x0a)) {
       try { dec.decode(bytes.subarray(start, i)); } catch { return line; }
       start = i + 1;
       line++;
