@@ -8,7 +8,7 @@ import { Agent, request } from './undici-agent.js';
 import { CrawlError, ErrorCodes, type ErrorCode } from '../errors.js';
 import { classifyError, errorMessage, isRetryableError, isRetryableStatus, type AbortState } from './classify.js';
 import { decodeBody } from './decompress.js';
-import { bareHostname, createGuardedLookup, isIpLiteral, isPrivateAddress } from './private-guard.js';
+import { bareHostname, createGuardedLookup, isIpLiteral, isPrivateAddress, normalizedAllow } from './private-guard.js';
 import { drain, readCapped, ReadError } from './read-body.js';
 import { parseRetryAfter } from './retry-after.js';
 import type { FetchRequest, FetchResult, Fetcher, FetcherOptions, OpenedResponse } from './types.js';
@@ -37,8 +37,11 @@ const KEPT_TYPES = new Set(['text/html', 'application/xhtml+xml', 'text/plain', 
 export class UndiciFetcher implements Fetcher {
   private readonly agent: Agent;
   private readonly baseHeaders: Record<string, string>;
+  /** opts.allowPrivateHost, asked with hosts in one form (IPv6 with or without brackets). */
+  private readonly allowPrivateHost: (hostname: string) => boolean;
 
   constructor(private readonly opts: FetcherOptions, deps: FetcherDeps = {}) {
+    this.allowPrivateHost = normalizedAllow(opts.allowPrivateHost);
     this.baseHeaders = { 'user-agent': opts.userAgent, accept: ACCEPT, 'accept-encoding': ACCEPT_ENCODING };
     this.agent = new Agent({
       connections: opts.perHost,
@@ -47,7 +50,7 @@ export class UndiciFetcher implements Fetcher {
       headersTimeout: opts.headersTimeoutMs,
       bodyTimeout: opts.bodyTimeoutMs,
       // Options here go to net.connect / tls.connect; the lookup is where resolved IPs are checked.
-      connect: { lookup: createGuardedLookup(opts.allowPrivateHost, deps.lookup) },
+      connect: { lookup: createGuardedLookup(this.allowPrivateHost, deps.lookup) },
     });
   }
 
@@ -202,7 +205,7 @@ export class UndiciFetcher implements Fetcher {
       throw new CrawlError(ErrorCodes.NETWORK_ERROR, `unsupported protocol ${target.protocol}`);
     }
     const host = bareHostname(target.hostname);
-    if (isIpLiteral(host) && isPrivateAddress(host) && !this.opts.allowPrivateHost(host)) {
+    if (isIpLiteral(host) && isPrivateAddress(host) && !this.allowPrivateHost(host)) {
       throw new CrawlError(ErrorCodes.PRIVATE_ADDRESS, `${host} is a private address; not allowed`);
     }
     return target;

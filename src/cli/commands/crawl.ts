@@ -1,8 +1,8 @@
 /** The default command: `crawl --urls seeds.txt [options]`. */
 import type { Argv, CommandModule } from 'yargs';
-import { OPTION_SPECS, defaultLabel, flagName, resolveOptions, type OptionSpec } from '../../options.js';
-import { EXIT } from '../../errors.js';
-import { runCrawl } from '../../crawler/crawl.js';
+import { OPTION_SPECS, defaultLabel, flagName, resolveOptions, type OptionSpec, type ResolvedOptions } from '../../options.js';
+import { BadInputError, EXIT } from '../../errors.js';
+import { normalizeSeeds, runCrawl } from '../../crawler/crawl.js';
 import { loadConfig } from '../config.js';
 import { readSeedFile } from '../seeds.js';
 import { Logger } from '../../log/logger.js';
@@ -42,12 +42,14 @@ export async function runCrawlCommand(argv: CrawlArgs): Promise<number> {
   for (const spec of OPTION_SPECS) if (argv[spec.key] !== undefined) flags[spec.key] = argv[spec.key];
   const merged = { ...config.values, ...flags };
   let opts = resolveOptions(merged, 'command line');
-  if (!opts.urls) {
-    const { BadInputError } = await import('../../errors.js');
-    throw new BadInputError('missing --urls FILE: give a seed file with one URL per line (or - for stdin), e.g. crawl --urls seeds/example.txt');
+  // Seeds: --urls on the command line; otherwise the config file's "urls" (a seed file) and
+  // "seeds" (a list of URLs) together.
+  const configSeeds = flags.urls === undefined && config.file ? configSeedList(config.values.seeds, config.file, opts) : [];
+  if (!opts.urls && configSeeds.length === 0) {
+    throw new BadInputError('missing --urls FILE: give a seed file with one URL per line (or - for stdin), e.g. crawl --urls seeds/example.txt, or "seeds": [URL, ...] in the config file');
   }
-  const seeds = readSeedFile(opts.urls, { stripParams: opts.stripParams }, opts.maxUrlLength);
-  opts = { ...opts, seeds };
+  const fromFile = opts.urls ? readSeedFile(opts.urls, { stripParams: opts.stripParams }, opts.maxUrlLength) : [];
+  opts = { ...opts, seeds: [...new Set([...fromFile, ...configSeeds])] };
 
   const log = new Logger({ format: opts.logFormat, level: opts.quiet ? 'error' : opts.verbose ? 'debug' : 'info' });
   const showProgress = opts.progress && !opts.quiet && !opts.verbose && opts.logFormat === 'plain' && Boolean(process.stderr.isTTY);
@@ -82,6 +84,19 @@ export async function runCrawlCommand(argv: CrawlArgs): Promise<number> {
     bar?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** The config file's "seeds", normalized; each bad one is named with the file. */
+function configSeedList(value: unknown, file: string, opts: ResolvedOptions): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((s) => typeof s !== 'string')) {
+    throw new BadInputError(`${file}: "seeds" must be a list of URLs, e.g. "seeds": ["https://example.com/"] (a seed file goes in "urls")`);
+  }
+  try {
+    return normalizeSeeds(value as string[], { stripParams: opts.stripParams });
+  } catch (err) {
+    throw new BadInputError(`${file}: "seeds": ${(err as Error).message}`);
   }
 }
 

@@ -6,6 +6,8 @@ import type Database from 'better-sqlite3';
 import type { Argv, CommandModule } from 'yargs';
 import { addOutputOptions, writeRows, type OutputArgs, type OutputStream } from '../output.js';
 import { prepareReadOnly, withReadOnly } from '../readonly-db.js';
+import { BadInputError } from '../../errors.js';
+import { closest } from '../../options.js';
 
 /** Report names accepted by `crawl report`. */
 export const REPORTS = ['broken-links', 'redirects', 'duplicates', 'orphans'] as const;
@@ -82,8 +84,20 @@ export function reportStatement(db: Database.Database, name: ReportName): { stmt
   return { stmt, columns };
 }
 
+/** Checks a report name given on the command line: names the reports and the nearest one. */
+export function checkReportName(name: unknown): ReportName {
+  const list = REPORTS.join(', ');
+  if (typeof name !== 'string' || name === '') {
+    throw new BadInputError(`crawl report needs a report name: ${list} (e.g. crawl report broken-links)`);
+  }
+  if ((REPORTS as readonly string[]).includes(name)) return name as ReportName;
+  const best = closest(name, [...REPORTS]);
+  throw new BadInputError(`unknown report "${name}"${best ? ` (did you mean "${best}"?)` : ''}; reports: ${list}`);
+}
+
 /** Streams one report; resolves with the number of rows. */
 export async function runReport(args: ReportArgs, out: OutputStream = process.stdout): Promise<number> {
+  checkReportName(args.report);
   return withReadOnly(args.db, async (db) => {
     const { stmt, columns } = reportStatement(db, args.report);
     return writeRows(stmt.iterate() as Iterable<unknown[]>, columns, args.format, out);
@@ -92,11 +106,12 @@ export async function runReport(args: ReportArgs, out: OutputStream = process.st
 
 /** The yargs module for `crawl report`. */
 export const reportCommand: CommandModule<object, ReportArgs> = {
-  command: 'report <report>',
+  // [report], not <report> with choices: a missing or misspelt name gets our message, not yargs'.
+  command: 'report [report]',
   describe: 'Site audit reports: broken-links, redirects, duplicates, orphans',
   builder: (y: Argv) =>
     addOutputOptions(y)
-      .positional('report', { choices: REPORTS, demandOption: true, describe: 'Which report' })
+      .positional('report', { type: 'string', describe: `Which report: ${REPORTS.join(', ')}` })
       .example('$0 report broken-links --format csv > broken.csv', 'links to pages that failed')
       .example('$0 report redirects', 'redirect chains, hop counts and loops') as unknown as Argv<ReportArgs>,
   handler: async (args) => {
