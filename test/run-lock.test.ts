@@ -7,12 +7,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { acquireRunLock } from '../src/store/lock.js';
-import { LockedError } from '../src/errors.js';
+import { DatabaseError, LockedError } from '../src/errors.js';
 import { ROOT, tempDir } from './helpers/cli.js';
 
 const LOCK_JS = path.join(ROOT, 'dist/src/store/lock.js');
@@ -196,4 +197,19 @@ test('a held lock is refused with LockedError naming the holder; released, it ca
   a.release();
   a.release(); // twice is harmless
   acquireRunLock(db).release();
+});
+
+test('a lock file left by an earlier crawl version (JSON) is taken over unless its process still runs; a foreign file is named', async () => {
+  const db = path.join(dir, 'legacy.db');
+  fs.writeFileSync(db + '.lock', JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), procStart: '1', startedAt: 'then' }));
+  acquireRunLock(db).release();
+  const sleeper = spawn('sleep', ['30']);
+  try {
+    fs.writeFileSync(db + '.lock', JSON.stringify({ pid: sleeper.pid, host: os.hostname(), procStart: '1', startedAt: 'then' }));
+    assert.throws(() => acquireRunLock(db), (err: Error) => err instanceof LockedError && /older crawl version/.test(err.message));
+  } finally {
+    sleeper.kill('SIGKILL');
+  }
+  fs.writeFileSync(db + '.lock', 'not a lock\n');
+  assert.throws(() => acquireRunLock(db), (err: Error) => err instanceof DatabaseError && /not a lock file made by crawl; if no crawl is running on this database, delete it/.test(err.message));
 });

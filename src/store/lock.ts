@@ -79,6 +79,7 @@ function openLock(dbFile: string, file: string): Database.Database {
       if (code === 'SQLITE_NOTADB' && attempt === 0 && clearLegacyLock(dbFile, file)) continue;
       const full = code === 'ENOSPC' || code === 'SQLITE_FULL' || diskFull(file);
       const fix = full ? 'the disk is full; free space and run again'
+        : code === 'SQLITE_NOTADB' ? 'it is not a lock file made by crawl; if no crawl is running on this database, delete it and run again'
         : code.startsWith('SQLITE_IOERR') || code === 'SQLITE_NOLFS' ? 'the file system does not support file locks (e.g. some network or FUSE file systems); put the database on a local disk'
         : 'make its folder writable or choose another --db';
       throw new DatabaseError(`cannot take the run lock ${file}: ${(err as Error).message} — ${fix}`, { cause: err });
