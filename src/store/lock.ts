@@ -2,9 +2,9 @@
  * The run lock: at most one crawl writes a database at a time.
  *
  * The lock is held by the operating system, not inferred from a file's content: `<db>.lock` is an
- * (empty) SQLite database that the holder opens with `locking_mode=EXCLUSIVE` and `BEGIN EXCLUSIVE`,
- * so SQLite holds a POSIX fcntl write lock on it for as long as the connection is open. Taking it is
- * one atomic step in the kernel (a second process gets SQLITE_BUSY at once, `timeout: 0`), and the
+ * (empty) SQLite database in which the holder opens a `BEGIN EXCLUSIVE` transaction and never ends
+ * it, so SQLite holds a POSIX fcntl write lock on the file for as long as the connection is open. Taking it is
+ * one atomic step in the kernel (a second process gets SQLITE_BUSY within LOCK_WAIT_MS), and the
  * kernel drops it when the holder closes it or dies — SIGKILL included, and before a zombie is reaped.
  * No pid is ever checked, so a half-written file, a reused pid or an unreaped zombie cannot fool it.
  *
@@ -61,13 +61,22 @@ export function acquireRunLock(dbFile: string): RunLock {
   };
 }
 
+/**
+ * How long a contender waits for the lock before reporting it held. Not 0: SQLite climbs to its
+ * EXCLUSIVE lock through SHARED, so contenders starting together each see the others' passing
+ * SHARED locks, and with no wait at all every one of them can fail (seen in 1 of ~200 trials of 4).
+ * With a wait, SQLite's busy handler lets one through, and a crawl that really holds the lock is
+ * reported after this long. (locking_mode=EXCLUSIVE is not used: a contender in that mode keeps
+ * the SHARED lock of its failed attempt until it closes, and then all of them can fail again.)
+ */
+const LOCK_WAIT_MS = 250;
+
 /** Opens `file` and takes the exclusive lock; throws LockedError when another process holds it. */
 function openLock(dbFile: string, file: string): Database.Database {
   for (let attempt = 0; ; attempt++) {
     let conn: Database.Database | undefined;
     try {
-      conn = new Database(file, { timeout: 0 });
-      conn.pragma('locking_mode = EXCLUSIVE');
+      conn = new Database(file, { timeout: LOCK_WAIT_MS });
       // Takes SQLite's EXCLUSIVE lock (an fcntl write lock on the file) and keeps it: the
       // transaction stays open, and writes nothing, until the connection is closed.
       conn.exec('BEGIN EXCLUSIVE');
