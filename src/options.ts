@@ -325,7 +325,8 @@ function compilePatterns(list: string[], key: string, source: string): RegExp[] 
 
 /** ` (did you mean "maxPages"?)` when a known key is close to `key`, else ''. */
 export function suggestKey(key: string, asFlag = false): string {
-  const best = closest(key, OPTION_SPECS.map((s) => (asFlag ? flagName(s.key) : s.key)));
+  // "seeds" is a key of config files and of the library's options, not a flag.
+  const best = closest(key, [...OPTION_SPECS.map((s) => (asFlag ? flagName(s.key) : s.key)), ...(asFlag ? [] : ['seeds'])]);
   return best ? ` (did you mean ${asFlag ? '--' + best : JSON.stringify(best)}?)` : '';
 }
 

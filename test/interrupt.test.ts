@@ -42,8 +42,10 @@ const args = (db: string, seeds: string) => ['--urls', seeds, '--db', db, ...FAS
 test('a second crawl on the same database exits 5 (locked) and changes nothing', async () => {
   const db = path.join(dir, 'lock.db');
   const seeds = seedFile(dir, [site.url + '/'], 'lock-seeds.txt');
-  const first = startCli(args(db, seeds));
-  await waitForPages(db, 5);
+  // A slow first crawl (500 ms between requests: over a minute for this site), so it is surely
+  // still running when the second starts, however slow the machine.
+  const first = startCli([...args(db, seeds), '--delay', '500ms']);
+  await waitForPages(db, 2);
   const before = fs.statSync(db).size;
   const second = await runCli(args(db, seeds));
   assert.equal(second.code, 5, second.stderr);

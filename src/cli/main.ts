@@ -49,6 +49,17 @@ export function explainUnknown(msg: string, argv: string[] = []): string {
   return `unknown option${parts.length > 1 ? 's' : ''} ${parts.join(', ')}; see crawl --help`;
 }
 
+/** Options whose values are lists: repeating them adds values. Every other option takes its last value. */
+const LIST_KEYS = new Set(['_', '$0', 'params', 'param', 'change', 'columns',
+  ...OPTION_SPECS.filter((s) => s.type === 'list').flatMap((s) => [s.key, flagName(s.key)])]);
+
+/** yargs middleware (before validation): a repeated non-list option keeps its last value. */
+function lastValueWins(argv: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(argv)) {
+    if (Array.isArray(value) && !LIST_KEYS.has(key)) argv[key] = value[value.length - 1];
+  }
+}
+
 /** True when the command line asks for JSON log lines (--log-format json / --log-format=json). */
 function wantsJsonLog(argv: string[]): boolean {
   const i = argv.indexOf('--log-format');
@@ -74,7 +85,10 @@ export async function main(argv: string[]): Promise<void> {
       .command(changesCommand)
       .strict()
       .recommendCommands()
-      .parserConfiguration({ 'duplicate-arguments-array': false })
+      // Repeated list options accumulate (--include a --include b); any other option repeated
+      // keeps its last value (a later --delay overrides an earlier one), as before.
+      .parserConfiguration({ 'duplicate-arguments-array': true })
+      .middleware(lastValueWins, true)
       .version(version())
       .alias('h', 'help')
       .alias('V', 'version')

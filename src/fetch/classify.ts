@@ -43,6 +43,8 @@ export function classifyError(err: unknown, state: AbortState): ErrorCode {
       case 'HPE_INVALID_CHUNK_SIZE': case 'HPE_INVALID_EOF_STATE':
         return ErrorCodes.CONNECTION_RESET;
       case 'ECONNREFUSED': return ErrorCodes.CONNECTION_REFUSED;
+      case 'EHOSTUNREACH': case 'ENETUNREACH': case 'EHOSTDOWN': case 'ENETDOWN': case 'EADDRNOTAVAIL':
+        return ErrorCodes.HOST_UNREACHABLE;
       case 'ENOTFOUND': case 'EAI_AGAIN': case 'EAI_FAIL': case 'EAI_NONAME': case 'EAI_NODATA':
         return ErrorCodes.DNS_FAILED;
       default:

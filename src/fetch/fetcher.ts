@@ -13,7 +13,7 @@ import type { ArchiveSink } from '../warc/types.js';
 import { CrawlError, ErrorCodes, type ErrorCode } from '../errors.js';
 import { classifyError, errorMessage, isRetryableError, isRetryableStatus, type AbortState } from './classify.js';
 import { decodeBody } from './decompress.js';
-import { bareHostname, createGuardedLookup, isIpLiteral, isPrivateAddress } from './private-guard.js';
+import { bareHostname, createGuardedLookup, isIpLiteral, isPrivateAddress, normalizedAllow } from './private-guard.js';
 import { drain, readCapped, ReadError } from './read-body.js';
 import { parseRetryAfter } from './retry-after.js';
 import { contentLength, flattenHeaders, parseContentType } from './headers.js';
@@ -55,8 +55,11 @@ export class UndiciFetcher implements Fetcher {
   private readonly rawHeaders: boolean;
   /** Whether requests go through a proxy (which then resolves names, see check()). */
   private readonly proxied: boolean;
+  /** opts.allowPrivateHost, asked with hosts in one form (IPv6 with or without brackets). */
+  private readonly allowPrivateHost: (hostname: string) => boolean;
 
   constructor(private readonly opts: FetcherOptions, deps: FetcherDeps = {}) {
+    this.allowPrivateHost = normalizedAllow(opts.allowPrivateHost);
     this.baseHeaders = { 'user-agent': opts.userAgent, accept: ACCEPT, 'accept-encoding': ACCEPT_ENCODING };
     this.settings = deps.settings && !deps.settings.empty ? deps.settings : null;
     this.archive = deps.archive ?? null;
@@ -68,7 +71,7 @@ export class UndiciFetcher implements Fetcher {
       headersTimeout: opts.headersTimeoutMs,
       bodyTimeout: opts.bodyTimeoutMs,
       // Options here go to net.connect / tls.connect; the lookup is where resolved IPs are checked.
-      connect: { lookup: createGuardedLookup(opts.allowPrivateHost, deps.lookup) },
+      connect: { lookup: createGuardedLookup(this.allowPrivateHost, deps.lookup) },
     };
     this.proxied = proxyInEffect(opts.proxy) !== null;
     this.agent = this.proxied ? createProxyAgent(agentOpts, opts.proxy) : new Agent(agentOpts);
@@ -273,7 +276,7 @@ export class UndiciFetcher implements Fetcher {
     const host = bareHostname(target.hostname);
     // Through a proxy our DNS guard never runs (the proxy resolves names): localhost names are refused here.
     const localName = this.proxied && /(^|\.)localhost\.?$/i.test(host);
-    if (((isIpLiteral(host) && isPrivateAddress(host)) || localName) && !this.opts.allowPrivateHost(host)) {
+    if (((isIpLiteral(host) && isPrivateAddress(host)) || localName) && !this.allowPrivateHost(host)) {
       throw new CrawlError(ErrorCodes.PRIVATE_ADDRESS, `${host} is a private address; not allowed`);
     }
     return target;

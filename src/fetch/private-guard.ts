@@ -6,6 +6,7 @@ import dns from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { CrawlError, ErrorCodes } from '../errors.js';
+import { hostnameKey } from '../url/normalize.js';
 
 /** ipaddr.js range names that are publicly routable; everything else counts as private. */
 const PUBLIC_RANGES = new Set(['unicast']);
@@ -47,6 +48,18 @@ export class PrivateAddressError extends CrawlError {
     super(ErrorCodes.PRIVATE_ADDRESS, `${hostname} resolves to private address ${address}; not allowed`);
     this.name = 'PrivateAddressError';
   }
+}
+
+/**
+ * Wraps an allowPrivateHost callback so it is asked with the host in one form (hostnameKey: no
+ * brackets, lower case). A caller that keeps IPv6 hosts as URL.hostname gives them ("[::1]") is
+ * asked with that form too, so both kinds of caller match.
+ */
+export function normalizedAllow(allow: (hostname: string) => boolean): (hostname: string) => boolean {
+  return (hostname) => {
+    const key = hostnameKey(hostname);
+    return allow(key) || (key.includes(':') && allow(`[${key}]`));
+  };
 }
 
 /** One resolved address, as dns.lookup with `all: true` gives it. */

@@ -39,8 +39,7 @@ export class RobotsGate {
       return { kind: 'settle', change: 'error', code: v.code, message: `robots.txt unavailable (HTTP ${v.status}), so the host is treated as disallowed; retried next run` };
     }
     // No answer at all: the page is recorded with the network failure's own code.
-    const cause = v.cause ?? { code: ErrorCodes.NETWORK_ERROR, message: 'no response' };
-    const code = (cause.code in ErrorCodes ? cause.code : ErrorCodes.ROBOTS_UNAVAILABLE) as ErrorCode;
-    return { kind: 'settle', change: 'error', code, message: `robots.txt could not be fetched (${cause.code}: ${cause.message}); the host is skipped this run and retried next run` };
+    const code: ErrorCode = v.cause ?? ErrorCodes.NETWORK_ERROR;
+    return { kind: 'settle', change: 'error', code, message: `robots.txt could not be fetched (${code}: ${v.causeMessage ?? 'no response'}); the host is skipped this run and retried next run` };
   }
 }

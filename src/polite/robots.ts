@@ -6,7 +6,7 @@
 import robotsParserCjs from 'robots-parser';
 import type { Fetcher, OpenedResponse } from '../fetch/types.js';
 import type { RobotsCache, RobotsRecord } from '../store/types.js';
-import { BadInputError, ErrorCodes } from '../errors.js';
+import { BadInputError, CrawlError, ErrorCodes, type ErrorCode } from '../errors.js';
 import { rfc9309Text } from './robots-text.js';
 
 /** What the robots gate needs from a backend; an in-memory Map can stand in for tests. */
@@ -16,8 +16,11 @@ export type RobotsCacheStore = RobotsCache;
 export type RobotsVerdict =
   | { allowed: true; crawlDelayMs: number | null }
   | { allowed: false; code: typeof ErrorCodes.ROBOTS_DISALLOWED }
-  | { allowed: false; code: typeof ErrorCodes.ROBOTS_UNAVAILABLE; retryAt: number; /** HTTP status, 0 for a network failure. */ status: number;
-    /** For a network failure: its error code and message (DNS_FAILED, CONNECTION_REFUSED, …). */ cause?: { code: string; message: string } };
+  | {
+    allowed: false; code: typeof ErrorCodes.ROBOTS_UNAVAILABLE; retryAt: number; /** HTTP status, 0 for a network failure. */ status: number;
+    /** With status 0: why robots.txt could not be fetched (DNS_FAILED, CONNECTION_REFUSED, CONNECT_TIMEOUT, ...), and the error's message. */
+    cause?: ErrorCode; causeMessage?: string;
+  };
 
 /** Options of RobotsPolicy. */
 export interface RobotsPolicyOptions {
@@ -55,7 +58,10 @@ type Parsed = ReturnType<typeof robotsParser>;
 type Entry =
   | { kind: 'rules'; robots: Parsed; crawlDelayMs: number | null; sitemaps: string[]; expiresAt: number }
   | { kind: 'allow-all'; expiresAt: number }
-  | { kind: 'unavailable'; expiresAt: number; status: number; cause?: { code: string; message: string } };
+  | { kind: 'unavailable'; expiresAt: number; status: number; cause?: NetworkCause };
+
+/** Why a robots.txt download failed without an HTTP status. */
+interface NetworkCause { code: ErrorCode; message: string }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
@@ -92,6 +98,8 @@ export class RobotsPolicy {
   private readonly onFetched: ((rec: RobotsRecord) => void) | undefined;
   /** Settled or in-flight state per origin; the promise is shared by concurrent checks. */
   private readonly entries = new Map<string, Promise<Entry>>();
+  /** Why the last download of an origin's robots.txt failed, between download() and load(). */
+  private readonly causes = new Map<string, NetworkCause>();
   /** Settled entries, for the synchronous sitemaps() accessor. */
   private readonly settled = new Map<string, Entry>();
 
@@ -113,7 +121,9 @@ export class RobotsPolicy {
     const entry = await this.entryFor(origin);
     switch (entry.kind) {
       case 'unavailable':
-        return { allowed: false, code: ErrorCodes.ROBOTS_UNAVAILABLE, retryAt: entry.expiresAt, status: entry.status, ...(entry.cause ? { cause: entry.cause } : {}) };
+        return entry.cause
+          ? { allowed: false, code: ErrorCodes.ROBOTS_UNAVAILABLE, retryAt: entry.expiresAt, status: entry.status, cause: entry.cause.code, causeMessage: entry.cause.message }
+          : { allowed: false, code: ErrorCodes.ROBOTS_UNAVAILABLE, retryAt: entry.expiresAt, status: entry.status };
       case 'allow-all':
         return { allowed: true, crawlDelayMs: null };
       case 'rules':
@@ -166,8 +176,9 @@ export class RobotsPolicy {
     // time), so the next run asks again instead of skipping the host on a stale failure.
     if (rec.status !== 0) await this.store.putRobots(rec);
     const entry = this.interpret(rec);
-    if (entry.kind === 'unavailable' && 'cause' in rec) entry.cause = rec.cause as { code: string; message: string };
-    return entry;
+    const cause = this.causes.get(origin);
+    this.causes.delete(origin);
+    return entry.kind === 'unavailable' && rec.status === 0 && cause ? { ...entry, cause } : entry;
   }
 
   /** Fetches robots.txt, following up to five redirects; never throws. null: the origin is a refused private address. */
@@ -192,10 +203,10 @@ export class RobotsPolicy {
     } catch (err) {
       // Network failure, timeout, bad Location: robots.txt is unreachable (§2.3.1.4).
       res?.body.destroy();
-      const code = (err as { code?: unknown } | null)?.code;
-      if (url === robotsUrl && code === ErrorCodes.PRIVATE_ADDRESS) return null;
-      const cause = { code: typeof code === 'string' ? code : ErrorCodes.NETWORK_ERROR, message: (err as Error)?.message ?? String(err) };
-      return { origin, fetchedAt: this.now(), status: 0, body: '', cause };
+      if (url === robotsUrl && (err as { code?: unknown } | null)?.code === ErrorCodes.PRIVATE_ADDRESS) return null;
+      // Kept for the verdict only: a network failure is never stored (see load()).
+      this.causes.set(origin, networkCause(err, signal));
+      return { origin, fetchedAt: this.now(), status: 0, body: '' };
     }
   }
 
@@ -215,6 +226,14 @@ export class RobotsPolicy {
       }
     }
   }
+}
+
+/** The fetcher's error code for a failed download, or TOTAL_TIMEOUT when our deadline cut it. */
+function networkCause(err: unknown, signal: AbortSignal): NetworkCause {
+  const message = (err as Error)?.message ?? String(err);
+  if (err instanceof CrawlError && err.code !== ErrorCodes.NETWORK_ERROR) return { code: err.code, message };
+  if (signal.aborted) return { code: ErrorCodes.TOTAL_TIMEOUT, message: 'robots.txt took longer than the fetch deadline' };
+  return { code: err instanceof CrawlError ? err.code : ErrorCodes.NETWORK_ERROR, message };
 }
 
 /** The origin (scheme://host[:port]) robots.txt is looked up for. */

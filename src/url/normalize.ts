@@ -75,3 +75,15 @@ function decodeSafe(s: string): string {
 export function hostKey(url: string): string {
   return new URL(url).host;
 }
+
+/**
+ * One form for a host name, for comparing hosts: lower case, IPv6 brackets and a trailing dot
+ * removed. `new URL('http://[::1]/').hostname` is "[::1]" while sockets and DNS see "::1";
+ * both give "::1" here. Accepts a hostname or a host with brackets ("[::1]").
+ */
+export function hostnameKey(hostname: string): string {
+  let h = hostname.trim().toLowerCase();
+  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
+  if (h.endsWith('.') && h.length > 1) h = h.slice(0, -1);
+  return h;
+}

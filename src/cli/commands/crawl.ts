@@ -1,8 +1,8 @@
 /** The default command: `crawl --urls seeds.txt [options]`. */
 import type { Argv, CommandModule } from 'yargs';
-import { OPTION_SPECS, defaultLabel, flagName, resolveOptions, type OptionSpec } from '../../options.js';
-import { EXIT } from '../../errors.js';
-import { runCrawl } from '../../crawler/crawl.js';
+import { OPTION_SPECS, defaultLabel, flagName, resolveOptions, type OptionSpec, type ResolvedOptions } from '../../options.js';
+import { BadInputError, EXIT } from '../../errors.js';
+import { normalizeSeeds, runCrawl } from '../../crawler/crawl.js';
 import { loadConfig } from '../config.js';
 import { scanSeedFile } from '../../frontier/seeds.js';
 import { Logger } from '../../log/logger.js';
@@ -41,13 +41,16 @@ export async function runCrawlCommand(argv: CrawlArgs): Promise<number> {
   const flags: Record<string, unknown> = {};
   for (const spec of OPTION_SPECS) if (argv[spec.key] !== undefined) flags[spec.key] = argv[spec.key];
   const merged = { ...config.values, ...flags };
-  const opts = resolveOptions(merged, 'command line');
-  if (!opts.urls) {
-    const { BadInputError } = await import('../../errors.js');
-    throw new BadInputError('missing --urls FILE: give a seed file with one URL per line (or - for stdin), e.g. crawl --urls seeds/example.txt');
+  let opts = resolveOptions(merged, 'command line');
+  // Seeds: --urls on the command line; otherwise the config file's "urls" (a seed file) and
+  // "seeds" (a list of URLs) together.
+  const configSeeds = flags.urls === undefined && config.file ? configSeedList(config.values.seeds, config.file, opts) : [];
+  if (!opts.urls && configSeeds.length === 0) {
+    throw new BadInputError('missing --urls FILE: give a seed file with one URL per line (or - for stdin), e.g. crawl --urls seeds/example.txt, or "seeds": [URL, ...] in the config file');
   }
-  // Every line is checked before the database is touched; the crawl then streams the file again.
-  const scan = await scanSeedFile(opts.urls, { stripParams: opts.stripParams }, opts.maxUrlLength);
+  // Every line of a seed file is checked before the database is touched; the crawl then streams it again.
+  const scan = opts.urls ? await scanSeedFile(opts.urls, { stripParams: opts.stripParams }, opts.maxUrlLength) : undefined;
+  opts = { ...opts, seeds: configSeeds };
 
   const log = new Logger({ format: opts.logFormat, level: opts.quiet ? 'error' : opts.verbose ? 'debug' : 'info' });
   const showProgress = opts.progress && !opts.quiet && !opts.verbose && opts.logFormat === 'plain' && Boolean(process.stderr.isTTY);
@@ -85,6 +88,19 @@ export async function runCrawlCommand(argv: CrawlArgs): Promise<number> {
     bar?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** The config file's "seeds", normalized; each bad one is named with the file. */
+function configSeedList(value: unknown, file: string, opts: ResolvedOptions): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((s) => typeof s !== 'string')) {
+    throw new BadInputError(`${file}: "seeds" must be a list of URLs, e.g. "seeds": ["https://example.com/"] (a seed file goes in "urls")`);
+  }
+  try {
+    return normalizeSeeds(value as string[], { stripParams: opts.stripParams });
+  } catch (err) {
+    throw new BadInputError(`${file}: "seeds": ${(err as Error).message}`);
   }
 }
 

@@ -11,6 +11,8 @@ import { REPORT_SQL, SQL_REPORTS, type SqlReportName } from '../../report/sql.js
 import { writeHtmlReport } from '../../report/write.js';
 
 export { REPORT_SQL };
+import { BadInputError } from '../../errors.js';
+import { closest } from '../../options.js';
 
 /** Report names accepted by `crawl report`. */
 export const REPORTS = [...SQL_REPORTS, 'html'] as const;
@@ -33,10 +35,21 @@ export function reportStatement(db: Database.Database, name: SqlReportName): { s
   return { stmt, columns };
 }
 
+/** Checks a report name given on the command line: names the reports and the nearest one. */
+export function checkReportName(name: unknown): ReportName {
+  const list = REPORTS.join(', ');
+  if (typeof name !== 'string' || name === '') {
+    throw new BadInputError(`crawl report needs a report name: ${list} (e.g. crawl report broken-links)`);
+  }
+  if ((REPORTS as readonly string[]).includes(name)) return name as ReportName;
+  const best = closest(name, [...REPORTS]);
+  throw new BadInputError(`unknown report "${name}"${best ? ` (did you mean "${best}"?)` : ''}; reports: ${list}`);
+}
+
 /** Streams one report; resolves with the number of rows (for `html`: the rows in its tables). */
 export async function runReport(args: ReportArgs, out: OutputStream = process.stdout): Promise<number> {
-  if (args.report === 'html') return writeHtmlReport(args.db, args.out ?? 'report.html', out);
-  const name = args.report;
+  const name = checkReportName(args.report);
+  if (name === 'html') return writeHtmlReport(args.db, args.out ?? 'report.html', out);
   return withReadOnly(args.db, async (db) => {
     const { stmt, columns } = reportStatement(db, name);
     return writeRows(stmt.iterate() as Iterable<unknown[]>, columns, args.format, out);
@@ -45,11 +58,12 @@ export async function runReport(args: ReportArgs, out: OutputStream = process.st
 
 /** The yargs module for `crawl report`. */
 export const reportCommand: CommandModule<object, ReportArgs> = {
-  command: 'report <report>',
+  // [report], not <report> with choices: a missing or misspelt name gets our message, not yargs'.
+  command: 'report [report]',
   describe: 'Site audit reports: broken-links, redirects, duplicates, orphans; html: all of them with charts in one page',
   builder: (y: Argv) =>
     addOutputOptions(y)
-      .positional('report', { choices: REPORTS, demandOption: true, describe: 'Which report' })
+      .positional('report', { type: 'string', describe: `Which report: ${REPORTS.join(', ')}` })
       .option('out', { type: 'string', default: 'report.html', describe: 'html only: the file to write ("-": standard output)', group: 'Output' })
       .example('$0 report broken-links --format csv > broken.csv', 'links to pages that failed')
       .example('$0 report redirects', 'redirect chains, hop counts and loops')
