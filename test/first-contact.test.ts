@@ -88,6 +88,26 @@ test('the README library example runs as an .mjs file and the process ends by it
   }
 });
 
+test('the README backend example (an in-memory backend passed to crawl()) runs as printed', async () => {
+  const block = /```js\n(import \{ crawl, MemoryBackend \} from 'crawl';[\s\S]*?)```/.exec(readme);
+  assert.ok(block, 'the MemoryBackend example in the README');
+  const file = path.join(ROOT, `.readme-backend-${process.pid}.mjs`);
+  fs.writeFileSync(file, block[1]!.replace("'https://example.com/'", JSON.stringify(site.url + '/')));
+  try {
+    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '', stderr = '';
+      child.stdout.on('data', (d) => { stdout += d; });
+      child.stderr.on('data', (d) => { stderr += d; });
+      child.on('close', (c) => resolve({ code: c, stdout, stderr }));
+    });
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stdout.trim(), `${site.reachablePaths().length} done`, 'every page crawled into memory; nothing written to data/');
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+});
+
 test('crawl report without a name, or a misspelt one: the reports listed, the nearest suggested, exit 2', async () => {
   const db = path.join(dir, 'report.db');
   assert.equal((await runCli(['--urls', seedFile(dir, [site.url + '/'], 'r.txt'), '--db', db, ...FAST])).code, 0);
