@@ -11,8 +11,9 @@ import { createProxyAgent, proxyInEffect } from './proxy.js';
 import type { RequestSettings } from './request-settings.js';
 import type { ArchiveSink } from '../warc/types.js';
 import { CrawlError, ErrorCodes, type ErrorCode } from '../errors.js';
-import { classifyError, errorMessage, isRetryableError, isRetryableStatus, type AbortState } from './classify.js';
+import { classifyError, errorMessage, isRetryableError, isRetryableStatus } from './classify.js';
 import { decodeBody } from './decompress.js';
+import { discard, startAttempt } from './attempt.js';
 import { bareHostname, createGuardedLookup, isIpLiteral, isPrivateAddress, normalizedAllow } from './private-guard.js';
 import { drain, readCapped, ReadError } from './read-body.js';
 import { parseRetryAfter } from './retry-after.js';
@@ -136,7 +137,7 @@ export class UndiciFetcher implements Fetcher {
       const code = err instanceof CrawlError ? err.code : ErrorCodes.NETWORK_ERROR;
       return fail(code, errorMessage(err), false);
     }
-    const attempt = this.startAttempt(req.signal);
+    const attempt = startAttempt(req.signal, this.opts.totalTimeoutMs);
     const headers = this.headersFor(target, req.headers);
     const capture = this.archive ? new Capture(target, Capture.requestHead(target, headers), this.opts.maxBytes) : null;
     try {
@@ -201,7 +202,7 @@ export class UndiciFetcher implements Fetcher {
   /** Opens a response as a decoded stream; the total deadline keeps running until the body ends. */
   async open(req: FetchRequest): Promise<OpenedResponse> {
     const target = this.check(req.url);
-    const attempt = this.startAttempt(req.signal);
+    const attempt = startAttempt(req.signal, this.opts.totalTimeoutMs);
     const toCrawlError = (err: unknown): CrawlError =>
       err instanceof CrawlError ? err : new CrawlError(classifyError(err, attempt.state), errorMessage(err), { cause: err });
     const sent = this.headersFor(target, req.headers);
@@ -281,36 +282,4 @@ export class UndiciFetcher implements Fetcher {
     }
     return target;
   }
-
-  /** One attempt's abort signal: fires on our total deadline or on the caller's signal. */
-  private startAttempt(outer: AbortSignal | undefined): { signal: AbortSignal; state: AbortState; dispose(): void } {
-    const ctl = new AbortController();
-    const state: AbortState = { deadline: false };
-    const timer = setTimeout(() => {
-      state.deadline = true;
-      ctl.abort(new CrawlError(ErrorCodes.TOTAL_TIMEOUT, `attempt exceeded ${this.opts.totalTimeoutMs} ms`));
-    }, this.opts.totalTimeoutMs);
-    const onOuter = (): void => ctl.abort(outer?.reason);
-    if (outer) {
-      if (outer.aborted) onOuter();
-      else outer.addEventListener('abort', onOuter, { once: true });
-    }
-    return {
-      signal: ctl.signal,
-      state,
-      dispose: () => {
-        clearTimeout(timer);
-        outer?.removeEventListener('abort', onOuter);
-      },
-    };
-  }
-}
-
-/**
- * Destroys an unread body. undici turns a plain destroy into a RequestAbortedError 'error' event
- * (closing the socket), so a listener must be there or it becomes an uncaught exception.
- */
-function discard(body: Readable): void {
-  body.on('error', () => {});
-  body.destroy();
 }
