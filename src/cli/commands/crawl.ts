@@ -1,6 +1,6 @@
 /** The default command: `crawl --urls seeds.txt [options]`. */
 import type { Argv, CommandModule } from 'yargs';
-import { OPTION_SPECS, defaultLabel, flagName, resolveOptions, type OptionSpec } from '../../options.js';
+import { OPTION_SPECS, defaultLabel, flagName, resolveOptions, type OptionSpec, type ResolvedOptions } from '../../options.js';
 import { EXIT } from '../../errors.js';
 import { runCrawl } from '../../crawler/crawl.js';
 import { loadConfig } from '../config.js';
@@ -41,14 +41,18 @@ export async function runCrawlCommand(argv: CrawlArgs): Promise<number> {
   const flags: Record<string, unknown> = {};
   for (const spec of OPTION_SPECS) if (argv[spec.key] !== undefined) flags[spec.key] = argv[spec.key];
   const merged = { ...config.values, ...flags };
-  let opts = resolveOptions(merged, 'command line');
+  let opts: ResolvedOptions = resolveOptions(merged, 'command line');
   if (!opts.urls) {
     const { BadInputError } = await import('../../errors.js');
     throw new BadInputError('missing --urls FILE: give a seed file with one URL per line (or - for stdin), e.g. crawl --urls seeds/example.txt');
   }
   const seeds = readSeedFile(opts.urls, { stripParams: opts.stripParams }, opts.maxUrlLength);
   opts = { ...opts, seeds };
+  return runCrawlCommandWith(opts);
+}
 
+/** Runs a crawl with resolved options as the CLI does (logs, progress, signals); resolves to the exit code. */
+export async function runCrawlCommandWith(opts: ResolvedOptions): Promise<number> {
   const log = new Logger({ format: opts.logFormat, level: opts.quiet ? 'error' : opts.verbose ? 'debug' : 'info' });
   const showProgress = opts.progress && !opts.quiet && !opts.verbose && opts.logFormat === 'plain' && Boolean(process.stderr.isTTY);
   const bar = showProgress ? new ProgressBar(log) : null;

@@ -10,6 +10,7 @@ import { toRunRow } from '../sqlite/rows.js';
 import type {
   Backend, OpenedRunRow, OutcomeBatch, RobotsRecord, RunBreakdown, RunRow, RunStatus, StopReason, WriteResult,
 } from '../types.js';
+import { BadInputError } from '../../errors.js';
 import { inTx, migrate, openPool, pgError, RUN_LOCK, safeLocation } from './db.js';
 import { PgQueue, type QueueContext } from './queue.js';
 import { writeBatch } from './write.js';
@@ -25,6 +26,8 @@ export class PostgresBackend implements Backend {
   readonly location: string;
   private readonly x: QueueContext;
   private readonly queue: PgQueue;
+  /** Longest lease this backend grants (URL parameter crawl_lease_ms), or undefined: the frontier's (30 s). */
+  private leaseMs: number | undefined;
 
   private constructor(readonly pool: pg.Pool, location: string) {
     this.location = location;
@@ -34,7 +37,9 @@ export class PostgresBackend implements Backend {
 
   /** Connects to `url` (credentials from it, PGPASSWORD, ~/.pgpass or PG*) and migrates the schema. */
   static async open(url: string): Promise<PostgresBackend> {
-    const b = new PostgresBackend(openPool(url), safeLocation(url));
+    const { connection, leaseMs } = leaseParam(url);
+    const b = new PostgresBackend(openPool(connection), safeLocation(url));
+    b.leaseMs = leaseMs;
     try {
       await migrate(b.pool, b.location);
     } catch (err) {
@@ -61,6 +66,7 @@ export class PostgresBackend implements Backend {
    * keeps the claims and host leases of live workers; only expired ones go back to the queue.
    */
   async openRun(req: { optionsJson: string; owner: string; fresh?: boolean }): Promise<OpenedRunRow> {
+    req = { ...req, optionsJson: withoutPassword(req.optionsJson) };
     const opened = await inTx(this.pool, this.location, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [RUN_LOCK]);
       const now = Date.now(), iso = new Date(now).toISOString();
@@ -135,8 +141,8 @@ export class PostgresBackend implements Backend {
   enqueue(items: EnqueueItem[]): Promise<Map<string, number>> { return this.queue.enqueue(items); }
   enqueueDue(olderThan: string, adaptive: boolean, now: string): Promise<Map<string, number>> { return this.queue.enqueueDue(olderThan, adaptive, now); }
   queuedByHost(): Promise<Map<string, number>> { return this.queue.queuedByHost().catch((e) => { throw pgError(this.location, e); }); }
-  claim(host: string, limit: number, lease: Lease): Promise<Claim> { return this.queue.claim(host, limit, lease); }
-  renew(lease: Lease): Promise<void> { return this.queue.renew(lease); }
+  claim(host: string, limit: number, lease: Lease): Promise<Claim> { return this.queue.claim(host, limit, this.clamp(lease)); }
+  renew(lease: Lease): Promise<void> { return this.queue.renew(this.clamp(lease)); }
   release(owner: string, urlIds: number[]): Promise<void> { return this.queue.release(owner, urlIds); }
   requeueExpired(now: number): Promise<Map<string, number>> { return this.queue.requeueExpired(now); }
 
@@ -166,8 +172,44 @@ export class PostgresBackend implements Backend {
     await this.pool.end().catch(() => {});
   }
 
+  /** A shorter lease than the frontier asks for, when the URL says so (the heartbeat renews it every 5 s). */
+  private clamp(lease: Lease): Lease {
+    return this.leaseMs === undefined ? lease : { owner: lease.owner, until: Math.min(lease.until, Date.now() + this.leaseMs) };
+  }
+
   private async q(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
     try { return await this.pool.query(sql, params); } catch (err) { throw pgError(this.location, err); }
+  }
+}
+
+/** Minimum crawl_lease_ms: the frontier renews leases every 5 s, so a lease must outlast that with room to spare. */
+const MIN_LEASE_MS = 8_000;
+
+/**
+ * Splits the crawl's own URL parameter off the connection URL: `crawl_lease_ms` shortens host and
+ * claim leases (how soon others take over from a dead worker); the rest goes to the client as is.
+ */
+export function leaseParam(url: string): { connection: string; leaseMs: number | undefined } {
+  let u: URL;
+  try { u = new URL(url); } catch { return { connection: url, leaseMs: undefined }; }
+  const raw = u.searchParams.get('crawl_lease_ms');
+  if (raw === null) return { connection: url, leaseMs: undefined };
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < MIN_LEASE_MS) {
+    throw new BadInputError(`--db: crawl_lease_ms=${raw} must be a whole number of ms, at least ${MIN_LEASE_MS} (leases are renewed every 5 s)`);
+  }
+  u.searchParams.delete('crawl_lease_ms');
+  return { connection: u.toString(), leaseMs: ms };
+}
+
+/** The options JSON with the db URL's password removed: runs.options is shown by `crawl runs`. */
+function withoutPassword(optionsJson: string): string {
+  try {
+    const o = JSON.parse(optionsJson) as { db?: unknown };
+    if (typeof o.db !== 'string') return optionsJson;
+    return JSON.stringify({ ...o, db: /^postgres(ql)?:/i.test(o.db) ? safeLocation(o.db) : o.db });
+  } catch {
+    return optionsJson;
   }
 }
 

@@ -18,10 +18,22 @@ export interface QueueContext {
   delayMs: number;
 }
 
-/** Releases this owner's lease on the given hosts where it holds no claim any more (host order: no deadlocks). */
-export const RELEASE_IDLE_HOSTS = `UPDATE hosts h SET owner = NULL, lease_until = NULL, released_at = $3
-  WHERE h.host IN (SELECT host FROM hosts WHERE host = ANY($1) AND owner = $2 ORDER BY host FOR UPDATE)
-  AND NOT EXISTS (SELECT 1 FROM frontier f WHERE f.owner = $2 AND f.state = 1 AND f.host = h.host)`;
+/** How soon a worker asks again for a host another worker holds (its lease may last 30 s more). */
+export const BUSY_RETRY_MS = 2_000;
+
+/**
+ * Lets go of this owner's hosts where it holds no claim any more. The host rows are locked first (in
+ * host order: no deadlocks), in a statement of their own: a claim of the same owner that committed
+ * meanwhile is then visible to the check, which a single statement's snapshot would miss.
+ */
+export async function releaseIdleHosts(c: pg.PoolClient, hosts: string[], owner: string): Promise<void> {
+  if (!hosts.length) return;
+  const locked = await c.query('SELECT host FROM hosts WHERE host = ANY($1) AND owner = $2 ORDER BY host FOR UPDATE', [hosts, owner]);
+  if (!locked.rows.length) return;
+  await c.query(`UPDATE hosts h SET owner = NULL, lease_until = NULL, released_at = $3
+    WHERE h.host = ANY($1) AND h.owner = $2 AND NOT EXISTS (SELECT 1 FROM frontier f WHERE f.owner = $2 AND f.state = 1 AND f.host = h.host)`,
+  [locked.rows.map((r) => r.host), owner, Date.now()]);
+}
 
 /** Inserts the URLs not yet known and returns url -> id for all of them (two statements, one batch each). */
 export async function urlIds(c: pg.PoolClient, items: { url: string; host: string; lastmod?: string }[], runId: number): Promise<Map<string, number>> {
@@ -91,7 +103,10 @@ export class PgQueue {
       const queued = async () => (await c.query('SELECT count(*)::int AS n FROM frontier WHERE host = $1 AND state = 0', [host])).rows[0].n as number;
       await c.query('INSERT INTO hosts (host) VALUES ($1) ON CONFLICT DO NOTHING', [host]);
       const h = (await c.query('SELECT owner, lease_until, released_at, crawl_delay_ms, backoff_ms FROM hosts WHERE host = $1 FOR UPDATE', [host])).rows[0];
-      if (h.owner && h.owner !== lease.owner && h.lease_until >= now) return { entries: [], remaining: await queued(), busyUntil: h.lease_until + 1 };
+      if (h.owner && h.owner !== lease.owner && h.lease_until >= now) {
+        // Ask again soon rather than at the lease's end: the owner lets go as soon as it has no claims there.
+        return { entries: [], remaining: await queued(), busyUntil: Math.min(h.lease_until + 1, now + BUSY_RETRY_MS) };
+      }
       if (h.owner !== lease.owner) {
         // A new owner: the last one's pace holds from when it let go (or its lease ran out).
         const from = h.owner ? h.lease_until : h.released_at;
@@ -128,7 +143,7 @@ export class PgQueue {
     return inTx(this.x.pool, this.x.location, async (c) => {
       const r = await c.query(`UPDATE frontier SET state = 0, owner = NULL, lease_until = NULL
         WHERE url_id = ANY($1::bigint[]) AND owner = $2 AND state = 1 RETURNING host`, [urlIds, owner]);
-      await c.query(RELEASE_IDLE_HOSTS, [[...countHosts(r.rows).keys()], owner, Date.now()]);
+      await releaseIdleHosts(c, [...countHosts(r.rows).keys()], owner);
     });
   }
 

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { EnqueueItem } from '../../frontier/types.js';
 import { countOutcome, emptyCounters, type LinkRecord, type OutcomeBatch, type PageOutcome, type WriteResult } from '../types.js';
-import { enqueueIds, RELEASE_IDLE_HOSTS, urlIds } from './queue.js';
+import { enqueueIds, releaseIdleHosts, urlIds } from './queue.js';
 
 const FETCH_COLS = ['run_id', 'fetched_at', 'status', 'final_url', 'redirect_to', 'content_type', 'encoding', 'bytes', 'duration_ms', 'ttfb_ms',
   'attempts', 'error_code', 'error_message', 'etag', 'last_modified', 'noindex', 'nofollow', 'content_hash', 'last_ok_at', 'last_changed_at',
@@ -67,7 +67,7 @@ export async function writeBatch(c: pg.PoolClient, batch: OutcomeBatch): Promise
       redirects = w.redirects + $10, errors = w.errors + $11, disallowed = w.disallowed + $12, skipped = w.skipped + $13, bytes = w.bytes + $14`,
   [batch.runId, batch.owner, now, inc.pages, inc.requests, inc.new, inc.changed, inc.unchanged, inc.gone, inc.redirects, inc.errors,
     inc.disallowed, inc.skipped, inc.bytes]);
-  if (hosts.size) await c.query(RELEASE_IDLE_HOSTS, [[...hosts], batch.owner, Date.now()]);
+  await releaseIdleHosts(c, [...hosts], batch.owner);
   return { rejected, queuedByHost };
 }
 
