@@ -15,7 +15,7 @@ export const MIGRATE_LOCK = 7_340_001;
 export const RUN_LOCK = 7_340_002;
 
 /** int8 and numeric as numbers: ids, counters and ms times all fit in 2^53. */
-const types = {
+export const pgTypes = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === 20 || oid === 1700) return (v: string) => Number(v);
     return pg.types.getTypeParser(oid, format as 'text');
@@ -34,7 +34,7 @@ export function safeLocation(url: string): string {
 }
 
 export function openPool(url: string, max = 4): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, types, application_name: 'crawl' } as pg.PoolConfig);
+  const pool = new pg.Pool({ connectionString: url, max, types: pgTypes, application_name: 'crawl' } as pg.PoolConfig);
   pool.on('error', () => { /* an idle client lost its connection: the next query reconnects */ });
   return pool;
 }
