@@ -6,6 +6,8 @@ import type Database from 'better-sqlite3';
 import type { Argv, CommandModule } from 'yargs';
 import { addOutputOptions, writeRows, type OutputArgs, type OutputStream } from '../output.js';
 import { prepareReadOnly, withReadOnly } from '../readonly-db.js';
+import { isPostgres, pgRows, withPgReadOnly } from '../pg-readonly.js';
+import { REPORT_SQL_PG } from './report-pg.js';
 
 /** Report names accepted by `crawl report`. */
 export const REPORTS = ['broken-links', 'redirects', 'duplicates', 'orphans'] as const;
@@ -84,6 +86,12 @@ export function reportStatement(db: Database.Database, name: ReportName): { stmt
 
 /** Streams one report; resolves with the number of rows. */
 export async function runReport(args: ReportArgs, out: OutputStream = process.stdout): Promise<number> {
+  if (isPostgres(args.db)) {
+    return withPgReadOnly(args.db, async (c) => {
+      const r = await pgRows(c, REPORT_SQL_PG[args.report]);
+      return writeRows(r.rows, r.columns, args.format, out);
+    });
+  }
   return withReadOnly(args.db, async (db) => {
     const { stmt, columns } = reportStatement(db, args.report);
     return writeRows(stmt.iterate() as Iterable<unknown[]>, columns, args.format, out);
