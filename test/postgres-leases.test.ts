@@ -1,0 +1,101 @@
+/**
+ * Host leases and shared runs on PostgreSQL, at the port level (several backends = several worker
+ * processes on one database): one owner per host, busyUntil, the delay kept across a handover,
+ * takeover of an expired lease, a run never started twice, and a run that outlives a leaving worker.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PostgresBackend } from '../src/store/postgres/backend.js';
+import { okOutcome } from './backend/contract.js';
+import { pgCluster } from './helpers/pg.js';
+
+const cluster = await pgCluster();
+const skip = cluster ? false : 'PostgreSQL not found (see the message above)';
+const item = (p: string, host = 'a.test') => ({ url: `http://${host}/${p}`, host, depth: 0, source: 'link' as const });
+const lease = (owner: string, ms = 60_000) => ({ owner, until: Date.now() + ms });
+
+async function two(optionsJson = '{}') {
+  const url = cluster!.newDatabase();
+  const w1 = await PostgresBackend.open(url);
+  const w2 = await PostgresBackend.open(url);
+  const { run } = await w1.openRun({ optionsJson, owner: 'w1' });
+  await w2.openRun({ optionsJson: '{}', owner: 'w2' });
+  return { w1, w2, run, close: async () => { await w1.close(); await w2.close(); } };
+}
+
+test('a host is one owner\'s at a time; the next owner waits --delay from the moment the last one let go', { skip }, async () => {
+  const { w1, w2, run, close } = await two(JSON.stringify({ delayMs: 200 }));
+  try {
+    await w1.enqueue([item('1'), item('2'), item('3')]);
+    const c1 = await w1.claim('a.test', 1, lease('w1'));
+    assert.equal(c1.entries.length, 1);
+    const busy = await w2.claim('a.test', 5, lease('w2'));
+    assert.deepEqual(busy.entries, []);
+    assert.equal(busy.remaining, 2);
+    assert.ok(busy.busyUntil! > Date.now());
+    const before = Date.now();
+    await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(c1.entries[0])], skipped: [], requests: 1 });
+    const after = Date.now();
+    // w1 holds no claim on a.test any more: it let go, and w2 may have it 200 ms after that.
+    const paced = await w2.claim('a.test', 5, lease('w2'));
+    assert.deepEqual(paced.entries, []);
+    assert.ok(paced.busyUntil! >= before + 200 && paced.busyUntil! <= after + 200, 'busyUntil is the release plus the delay');
+    await new Promise((r) => setTimeout(r, paced.busyUntil! - Date.now() + 5));
+    const taken = await w2.claim('a.test', 5, lease('w2'));
+    assert.equal(taken.entries.length, 2);
+    assert.equal((await w1.claim('a.test', 5, lease('w1'))).busyUntil !== undefined, true, 'now w1 is the one told to wait');
+  } finally {
+    await close();
+  }
+});
+
+test('an expired host lease is taken over with its claims; the old owner\'s late results are refused', { skip }, async () => {
+  const { w1, w2, run, close } = await two();
+  try {
+    await w1.enqueue([item('1'), item('2')]);
+    const c1 = await w1.claim('a.test', 2, lease('w1', 30));
+    assert.equal(c1.entries.length, 2);
+    await new Promise((r) => setTimeout(r, 50));
+    const c2 = await w2.claim('a.test', 5, lease('w2'));
+    assert.deepEqual(c2.entries.map((e) => e.url).sort(), c1.entries.map((e) => e.url).sort(), 'w2 takes the host and what w1 had claimed');
+    const late = await w1.write({ runId: run.id, owner: 'w1', outcomes: c1.entries.map((e) => okOutcome(e)), skipped: [], requests: 2 });
+    assert.deepEqual(late.rejected.sort(), c1.entries.map((e) => e.urlId).sort());
+    const ok = await w2.write({ runId: run.id, owner: 'w2', outcomes: c2.entries.map((e) => okOutcome(e)), skipped: [], requests: 2 });
+    assert.deepEqual(ok.rejected, []);
+    const r = (await w1.getRun(run.id))!;
+    assert.equal(r.counters.pages, 2, 'each page counted once');
+    assert.equal(r.counters.requests, 4, 'requests of both workers summed');
+  } finally {
+    await close();
+  }
+});
+
+test('processes opening at once start one run; the others join it', { skip }, async () => {
+  const url = cluster!.newDatabase();
+  const bs = await Promise.all([1, 2, 3, 4, 5].map(() => PostgresBackend.open(url)));
+  try {
+    const opened = await Promise.all(bs.map((b, i) => b.openRun({ optionsJson: '{}', owner: `w${i}` })));
+    assert.equal(opened.filter((o) => o.mode === 'started').length, 1);
+    assert.equal(new Set(opened.map((o) => o.run.id)).size, 1, 'one run');
+  } finally {
+    await Promise.all(bs.map((b) => b.close()));
+  }
+});
+
+test('a worker leaving does not end the run while another holds leases; the last one ends it', { skip }, async () => {
+  const { w1, w2, run, close } = await two();
+  try {
+    await w1.enqueue([item('1')]);
+    const c = await w1.claim('a.test', 1, lease('w1'));
+    assert.equal(await w2.finishRun(run.id, 'done', 'finished'), false, 'w1 still holds a.test');
+    assert.equal((await w2.getRun(run.id))!.status, 'running');
+    const joined = await w2.openRun({ optionsJson: '{}', owner: 'w3' });
+    assert.equal(joined.mode, 'joined');
+    assert.equal(joined.run.id, run.id);
+    await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(c.entries[0])], skipped: [], requests: 1 });
+    assert.equal(await w1.finishRun(run.id, 'done', 'finished'), true);
+    assert.equal((await w1.getRun(run.id))!.status, 'done');
+  } finally {
+    await close();
+  }
+});
