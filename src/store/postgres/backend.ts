@@ -28,6 +28,8 @@ export class PostgresBackend implements Backend {
   private readonly queue: PgQueue;
   /** Longest lease this backend grants (URL parameter crawl_lease_ms), or undefined: the frontier's (30 s). */
   private leaseMs: number | undefined;
+  /** The last write: the next one starts when it settles. */
+  private writes: Promise<unknown> = Promise.resolve();
 
   private constructor(readonly pool: pg.Pool, location: string) {
     this.location = location;
@@ -148,8 +150,14 @@ export class PostgresBackend implements Backend {
 
   // --- ResultSink ---
 
+  /**
+   * One batch, one transaction. A process's writes go one after another (as on SQLite's writer
+   * thread): two at once would wait on each other's new URLs and frontier rows, and deadlock.
+   */
   write(batch: OutcomeBatch): Promise<WriteResult> {
-    return inTx(this.pool, this.location, (c) => writeBatch(c, batch));
+    const next = this.writes.then(() => inTx(this.pool, this.location, (c) => writeBatch(c, batch)));
+    this.writes = next.catch(() => {});
+    return next;
   }
 
   // --- RobotsCache ---

@@ -55,7 +55,11 @@ export async function urlIds(c: pg.PoolClient, items: { url: string; host: strin
   return out;
 }
 
-/** Adds items to the frontier (ids already known); returns the new entries per host. */
+/**
+ * Adds items to the frontier (ids already known); returns the new entries per host. Entries already
+ * there are filtered out before the insert: ON CONFLICT alone waits for any transaction updating
+ * that row (a worker completing it), which deadlocked against that worker's own URL inserts.
+ */
 export async function enqueueIds(c: pg.PoolClient, items: EnqueueItem[], ids: Map<string, number>): Promise<Map<string, number>> {
   const seen = new Set<number>();
   const rows = items.filter((i) => { const id = ids.get(i.url); if (id === undefined || seen.has(id)) return false; seen.add(id); return true; })
@@ -63,7 +67,8 @@ export async function enqueueIds(c: pg.PoolClient, items: EnqueueItem[], ids: Ma
   const out = new Map<string, number>();
   if (!rows.length) return out;
   const r = await c.query(`INSERT INTO frontier (url_id, host, depth, state, source, redirect_from, hops)
-    SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::smallint[], $5::text[], $6::bigint[], $7::int[])
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::smallint[], $5::text[], $6::bigint[], $7::int[]) AS i(id)
+    WHERE NOT EXISTS (SELECT 1 FROM frontier f WHERE f.url_id = i.id)
     ON CONFLICT (url_id) DO NOTHING RETURNING host`,
   [rows.map((i) => ids.get(i.url)), rows.map((i) => i.host), rows.map((i) => i.depth), rows.map(() => 0), rows.map((i) => i.source),
     rows.map((i) => i.redirectFrom ?? null), rows.map((i) => i.hops ?? 0)]);
@@ -130,19 +135,27 @@ export class PgQueue {
     });
   }
 
+  /**
+   * The heartbeat. Rows are locked in the order every transaction uses (frontier rows by url_id,
+   * then run_workers, then hosts by host), one statement each: a single statement with data-modifying
+   * CTEs locks in no set order and deadlocked against writes.
+   */
   renew(lease: Lease): Promise<void> {
     return inTx(this.x.pool, this.x.location, async (c) => {
-      await c.query(`WITH f AS (UPDATE frontier SET lease_until = $1 WHERE owner = $2 AND state = 1),
-        w AS (UPDATE run_workers SET last_seen_at = $3 WHERE owner = $2)
-        UPDATE hosts SET lease_until = $1 WHERE owner = $2`, [lease.until, lease.owner, new Date().toISOString()]);
+      await c.query(`UPDATE frontier f SET lease_until = $1 FROM (
+        SELECT url_id FROM frontier WHERE owner = $2 AND state = 1 ORDER BY url_id FOR UPDATE) s WHERE f.url_id = s.url_id`, [lease.until, lease.owner]);
+      await c.query('UPDATE run_workers SET last_seen_at = $2 WHERE owner = $1', [lease.owner, new Date().toISOString()]);
+      await c.query(`UPDATE hosts h SET lease_until = $1 FROM (
+        SELECT host FROM hosts WHERE owner = $2 ORDER BY host FOR UPDATE) s WHERE h.host = s.host`, [lease.until, lease.owner]);
     });
   }
 
   release(owner: string, urlIds: number[]): Promise<void> {
     if (!urlIds.length) return Promise.resolve();
     return inTx(this.x.pool, this.x.location, async (c) => {
-      const r = await c.query(`UPDATE frontier SET state = 0, owner = NULL, lease_until = NULL
-        WHERE url_id = ANY($1::bigint[]) AND owner = $2 AND state = 1 RETURNING host`, [urlIds, owner]);
+      const r = await c.query(`UPDATE frontier f SET state = 0, owner = NULL, lease_until = NULL FROM (
+        SELECT url_id FROM frontier WHERE url_id = ANY($1::bigint[]) AND owner = $2 AND state = 1 ORDER BY url_id FOR UPDATE) s
+        WHERE f.url_id = s.url_id RETURNING f.host`, [urlIds, owner]);
       await releaseIdleHosts(c, [...countHosts(r.rows).keys()], owner);
     });
   }
@@ -153,7 +166,8 @@ export class PgQueue {
    */
   requeueExpired(now: number): Promise<Map<string, number>> {
     return inTx(this.x.pool, this.x.location, async (c) => {
-      await c.query('UPDATE frontier SET state = 0, owner = NULL, lease_until = NULL WHERE state = 1 AND lease_until < $1', [now]);
+      await c.query(`UPDATE frontier f SET state = 0, owner = NULL, lease_until = NULL FROM (
+        SELECT url_id FROM frontier WHERE state = 1 AND lease_until < $1 ORDER BY url_id FOR UPDATE) s WHERE f.url_id = s.url_id`, [now]);
       await c.query(`UPDATE hosts SET owner = NULL, released_at = lease_until, lease_until = NULL
         WHERE host IN (SELECT host FROM hosts WHERE owner IS NOT NULL AND lease_until < $1 ORDER BY host FOR UPDATE)`, [now]);
       const r = await c.query(`SELECT host, count(*)::int AS n FROM frontier f WHERE state = 0

@@ -30,8 +30,10 @@ export async function writeBatch(c: pg.PoolClient, batch: OutcomeBatch): Promise
   const hosts = new Set<string>();
   if (ids.length) {
     // The acceptance check: only claims this owner still holds are completed.
-    const r = await c.query(`UPDATE frontier SET state = 2, owner = NULL, lease_until = NULL
-      WHERE url_id = ANY($1::bigint[]) AND owner = $2 AND state = 1 RETURNING url_id, host`, [ids.sort((a, b) => a - b), batch.owner]);
+    // Rows locked in url_id order, as every statement that locks claimed rows does (no deadlocks).
+    const r = await c.query(`UPDATE frontier f SET state = 2, owner = NULL, lease_until = NULL FROM (
+      SELECT url_id FROM frontier WHERE url_id = ANY($1::bigint[]) AND owner = $2 AND state = 1 ORDER BY url_id FOR UPDATE) s
+      WHERE f.url_id = s.url_id RETURNING f.url_id, f.host`, [ids, batch.owner]);
     for (const x of r.rows) { done.add(x.url_id); hosts.add(x.host); }
   }
   for (const e of batch.skipped) { if (done.has(e.urlId)) inc.skipped++; else rejected.push(e.urlId); }
