@@ -85,8 +85,12 @@ test('processes opening at once start one run; the others join it', { skip }, as
 test('a worker leaving does not end the run while another holds leases; the last one ends it', { skip }, async () => {
   const { w1, w2, run, close } = await two();
   try {
-    await w1.enqueue([item('1')]);
+    await w1.enqueue([item('1'), item('2', 'b.test')]);
     const c = await w1.claim('a.test', 1, lease('w1'));
+    assert.deepEqual(await w2.pending(Date.now()), { queued: 1, leased: 1 }, 'what the whole run still has');
+    assert.deepEqual(await w2.pending(Date.now() + 120_000), { queued: 1, leased: 0 }, 'a lease that ran out is not live');
+    const other = await w2.claim('b.test', 1, lease('w2'));
+    await w2.write({ runId: run.id, owner: 'w2', outcomes: [okOutcome(other.entries[0])], skipped: [], requests: 1 });
     assert.equal(await w2.finishRun(run.id, 'done', 'finished'), false, 'w1 still holds a.test');
     assert.equal((await w2.getRun(run.id))!.status, 'running');
     const joined = await w2.openRun({ optionsJson: '{}', owner: 'w3' });

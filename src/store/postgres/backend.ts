@@ -12,7 +12,7 @@ import type {
 } from '../types.js';
 import { BadInputError } from '../../errors.js';
 import { inTx, migrate, openPool, pgError, RUN_LOCK, safeLocation } from './db.js';
-import { PgQueue, type QueueContext } from './queue.js';
+import { pending, PgQueue, type QueueContext } from './queue.js';
 import { writeBatch } from './write.js';
 
 /** Another owner holds a claim or a host whose lease has not run out. */
@@ -147,6 +147,7 @@ export class PostgresBackend implements Backend {
   renew(lease: Lease): Promise<void> { return this.queue.renew(this.clamp(lease)); }
   release(owner: string, urlIds: number[]): Promise<void> { return this.queue.release(owner, urlIds); }
   requeueExpired(now: number): Promise<Map<string, number>> { return this.queue.requeueExpired(now); }
+  pending(now: number): Promise<{ queued: number; leased: number }> { return pending(this.pool, now).catch((e) => { throw pgError(this.location, e); }); }
 
   // --- ResultSink ---
 

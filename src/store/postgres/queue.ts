@@ -177,6 +177,13 @@ export class PgQueue {
   }
 }
 
+/** Entries queued and claims held by live owners in the run (QueuePort.pending). */
+export async function pending(pool: pg.Pool, now: number): Promise<{ queued: number; leased: number }> {
+  const r = await pool.query(`SELECT count(*) FILTER (WHERE state = 0)::int AS queued,
+    count(*) FILTER (WHERE state = 1 AND lease_until >= $1)::int AS leased FROM frontier WHERE state < 2`, [now]);
+  return r.rows[0];
+}
+
 export function countHosts(rows: { host: string }[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const { host } of rows) out.set(host, (out.get(host) ?? 0) + 1);
