@@ -103,3 +103,28 @@ test('a worker leaving does not end the run while another holds leases; the last
     await close();
   }
 });
+
+test('--max-pages and --max-pages-per-host are budgets of the whole run, over every worker', { skip }, async () => {
+  const { w1, w2, run, close } = await two(JSON.stringify({ maxPages: 3 }));
+  try {
+    await w1.enqueue([item('1'), item('2'), item('3'), item('1', 'b.test'), item('2', 'b.test')]);
+    const a = await w1.claim('a.test', 10, lease('w1'));
+    assert.equal(a.entries.length, 3);
+    const none = await w2.claim('b.test', 10, lease('w2'));
+    assert.deepEqual([none.entries.length, none.remaining], [0, 0], 'the budget is spent by w1\'s claims');
+    await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(a.entries[0])], skipped: [], requests: 1 });
+    await w1.release('w1', a.entries.slice(1).map((e) => e.urlId));
+    const b = await w2.claim('b.test', 10, lease('w2'));
+    assert.equal(b.entries.length, 2, 'claims given back return to the budget');
+  } finally {
+    await close();
+  }
+  const perHost = await two(JSON.stringify({ maxPagesPerHost: 2 }));
+  try {
+    await perHost.w1.enqueue([item('1'), item('2'), item('3')]);
+    assert.equal((await perHost.w1.claim('a.test', 10, lease('w1'))).entries.length, 2);
+    assert.equal((await perHost.w1.claim('a.test', 10, lease('w1'))).entries.length, 0);
+  } finally {
+    await perHost.close();
+  }
+});

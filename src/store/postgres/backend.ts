@@ -33,7 +33,7 @@ export class PostgresBackend implements Backend {
 
   private constructor(readonly pool: pg.Pool, location: string) {
     this.location = location;
-    this.x = { pool, location, runId: 0, delayMs: 0 };
+    this.x = { pool, location, runId: 0, delayMs: 0, maxPages: 0, maxPagesPerHost: 0 };
     this.queue = new PgQueue(this.x);
   }
 
@@ -103,7 +103,7 @@ export class PostgresBackend implements Backend {
       return { run, mode: 'started' as const, previous: last };
     });
     this.x.runId = opened.run.id;
-    this.x.delayMs = delayOf(opened.run.options);
+    Object.assign(this.x, runLimits(opened.run.options));
     return opened;
   }
 
@@ -116,7 +116,9 @@ export class PostgresBackend implements Backend {
       await c.query('SELECT pg_advisory_xact_lock($1)', [RUN_LOCK]);
       if ((await c.query(LIVE_LEASES, [Date.now(), '']).then((r) => r.rows[0].live as boolean))) return false;
       let st = status;
-      if (st === 'done' && reason === 'finished' && (await c.query('SELECT EXISTS (SELECT 1 FROM frontier WHERE state < 2) AS left')).rows[0].left) {
+      // Entries left that no worker knew of make the run resumable, unless the run's page budgets explain them.
+      if (st === 'done' && reason === 'finished' && !this.x.maxPages && !this.x.maxPagesPerHost
+        && (await c.query('SELECT EXISTS (SELECT 1 FROM frontier WHERE state < 2) AS left')).rows[0].left) {
         st = 'interrupted';
       }
       const r = await c.query("UPDATE run_log SET ended_at = $1, status = $2, stop_reason = $3 WHERE id = $4 AND status IN ('running', 'interrupted')",
@@ -222,12 +224,13 @@ function withoutPassword(optionsJson: string): string {
   }
 }
 
-/** The run's --delay (ms) from its stored options. */
-function delayOf(optionsJson: string): number {
+/** The run's --delay (ms) and page budgets from its stored options: every worker obeys the run's. */
+function runLimits(optionsJson: string): { delayMs: number; maxPages: number; maxPagesPerHost: number } {
+  const n = (v: unknown) => (typeof v === 'number' && v > 0 ? v : 0);
   try {
-    const d = (JSON.parse(optionsJson) as { delayMs?: unknown }).delayMs;
-    return typeof d === 'number' && d > 0 ? d : 0;
+    const o = JSON.parse(optionsJson) as { delayMs?: unknown; maxPages?: unknown; maxPagesPerHost?: unknown };
+    return { delayMs: n(o.delayMs), maxPages: n(o.maxPages), maxPagesPerHost: n(o.maxPagesPerHost) };
   } catch {
-    return 0;
+    return { delayMs: 0, maxPages: 0, maxPagesPerHost: 0 };
   }
 }

@@ -16,7 +16,13 @@ export interface QueueContext {
   runId: number;
   /** The run's --delay, ms: the least gap a new host owner keeps from the last one. */
   delayMs: number;
+  /** The run's --max-pages and --max-pages-per-host (0: none), global budgets over every worker. */
+  maxPages: number;
+  maxPagesPerHost: number;
 }
+
+/** Advisory lock class serializing claims under a --max-pages budget (second key: the run id). */
+const BUDGET_LOCK = 7_340_003;
 
 /** How soon a worker asks again for a host another worker holds (its lease may last 30 s more). */
 export const BUSY_RETRY_MS = 2_000;
@@ -122,6 +128,8 @@ export class PgQueue {
         await c.query('UPDATE frontier SET state = 0, owner = NULL, lease_until = NULL WHERE host = $1 AND state = 1 AND owner <> $2 AND lease_until < $3',
           [host, lease.owner, now]);
       }
+      limit = await this.budget(c, host, limit);
+      if (limit <= 0) return { entries: [], remaining: 0 }; // the run's budget is spent: nothing more to claim here
       const rows = (await c.query(`WITH picked AS (
           SELECT url_id FROM frontier WHERE host = $1 AND state = 0 ORDER BY depth, url_id LIMIT $2 FOR UPDATE),
         upd AS (UPDATE frontier f SET state = 1, owner = $3, lease_until = $4 FROM picked WHERE f.url_id = picked.url_id
@@ -133,6 +141,27 @@ export class PgQueue {
       if (rows.length) await c.query('UPDATE hosts SET owner = $2, lease_until = $3, released_at = NULL WHERE host = $1', [host, lease.owner, lease.until]);
       return { entries: rows.map((r) => toEntry(r, host)), remaining: await queued() };
     });
+  }
+
+  /**
+   * How many entries of `host` may still be claimed under the run's global page budgets: pages
+   * written plus claims held count against --max-pages, and this run's entries of the host against
+   * --max-pages-per-host. Budget claims are serialized per run (an advisory lock) so that workers
+   * claiming at once do not both spend the same remainder.
+   */
+  private async budget(c: pg.PoolClient, host: string, limit: number): Promise<number> {
+    if (this.x.maxPages) {
+      await c.query('SELECT pg_advisory_xact_lock($1, $2)', [BUDGET_LOCK, this.x.runId]);
+      const used = (await c.query(`SELECT (SELECT coalesce(sum(pages), 0) FROM run_workers WHERE run_id = $1)
+        + (SELECT count(*) FROM frontier WHERE state = 1) AS n`, [this.x.runId])).rows[0].n as number;
+      limit = Math.min(limit, this.x.maxPages - used);
+    }
+    if (this.x.maxPagesPerHost) {
+      // The host row is locked by the caller: one claim per host at a time.
+      const used = (await c.query('SELECT count(*)::int AS n FROM frontier WHERE host = $1 AND state IN (1, 2)', [host])).rows[0].n as number;
+      limit = Math.min(limit, this.x.maxPagesPerHost - used);
+    }
+    return limit;
   }
 
   /**
