@@ -30,17 +30,12 @@ let shared: Promise<PgCluster | undefined> | undefined;
 
 /**
  * The test file's cluster (started on first call, stopped after the file), or undefined with a
- * message on stderr when PostgreSQL is missing. Throws when CI=true and it is missing.
+ * message on stderr when PostgreSQL is missing. Throws when CI=true and it is missing. Call it at
+ * the top level of a test file (`const pg = await pgCluster()`), so its cleanup belongs to the file.
  */
 export function pgCluster(): Promise<PgCluster | undefined> {
   shared ??= start();
   return shared;
-}
-
-/** The reason PostgreSQL tests are skipped, or false; throws in CI (they must run there). */
-export async function pgSkipReason(): Promise<string | false> {
-  const c = await pgCluster();
-  return c ? false : 'PostgreSQL not found';
 }
 
 async function start(): Promise<PgCluster | undefined> {
