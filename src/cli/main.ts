@@ -15,6 +15,7 @@ import { exportCommand } from './commands/export.js';
 import { reportCommand } from './commands/report.js';
 import { runsCommand } from './commands/runs.js';
 import { changesCommand } from './commands/changes.js';
+import { workerCommand } from './commands/worker.js';
 
 /** Package version, read from package.json. */
 export function version(): string {
@@ -24,7 +25,7 @@ export function version(): string {
 
 const COMMAND_FLAGS = ['db', 'format', 'run', 'limit', 'out', 'top', 'table', 'where', 'columns', 'since', 'change', 'param', 'help', 'version', 'config'];
 
-const COMMANDS = ['query', 'stats', 'search', 'export', 'report', 'runs', 'changes'];
+const COMMANDS = ['query', 'stats', 'search', 'export', 'report', 'runs', 'changes', 'worker'];
 
 /** Adds "did you mean …?" to yargs' unknown-argument messages (flags and command names). */
 export function explainUnknown(msg: string, argv: string[] = []): string {
@@ -74,7 +75,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     const parser = yargs(argv)
       .scriptName('crawl')
-      .usage('crawl --urls FILE [options]      crawl into a SQLite database\ncrawl <command> [options]        query what a crawl stored')
+      .usage('crawl --urls FILE [options]      crawl into a SQLite database (or PostgreSQL: --db postgres://…)\ncrawl worker --db postgres://…   join the crawl in progress on a shared database\ncrawl <command> [options]        query what a crawl stored')
       .command(crawlCommand)
       .command(queryCommand)
       .command(statsCommand)
@@ -83,6 +84,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(reportCommand)
       .command(runsCommand)
       .command(changesCommand)
+      .command(workerCommand)
       .strict()
       .recommendCommands()
       // Repeated list options accumulate (--include a --include b); any other option repeated

@@ -91,4 +91,11 @@ export interface QueuePort {
   release(owner: string, urlIds: number[]): Promise<void>;
   /** Puts entries whose lease ran out before `now` (ms) back in the queue; returns them per host. */
   requeueExpired(now: number): Promise<Map<string, number>>;
+  /**
+   * Optional, for backends shared by several processes (PostgreSQL): what the whole run still has,
+   * entries queued and claims held by live owners at `now` (ms). A worker whose own scheduler runs
+   * empty can wait while this is not zero instead of finishing (another worker may still queue work,
+   * or die and leave its claims). Backends of one process leave it out.
+   */
+  pending?(now: number): Promise<{ queued: number; leased: number }>;
 }

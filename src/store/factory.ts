@@ -1,9 +1,10 @@
 /**
  * One place chooses the backend: from --db (a file path or `sqlite:` URL for SQLite, `memory:` for
- * a throwaway in-memory crawl) or an instance a library caller passes. The loop never names one.
+ * a throwaway in-memory crawl, a `postgres://` URL for a crawl shared by many workers) or an instance a library caller passes. The loop never names one.
  */
 import { BadInputError } from '../errors.js';
 import { MemoryBackend } from './memory/backend.js';
+import { PostgresBackend } from './postgres/backend.js';
 import { SqliteBackend } from './sqlite/backend.js';
 import type { Backend } from './types.js';
 
@@ -27,7 +28,7 @@ export async function openBackend(db: string | Backend): Promise<Backend> {
   const { kind, location } = parseDbLocation(db);
   switch (kind) {
     case 'memory': return new MemoryBackend(location || 'memory');
-    case 'postgres': throw new BadInputError('--db postgres://…: the PostgreSQL backend is not part of this build yet; use a SQLite file');
+    case 'postgres': return PostgresBackend.open(location);
     default: return SqliteBackend.open(location);
   }
 }

@@ -215,6 +215,11 @@ export interface Backend extends RunLog, QueuePort, ResultSink, RobotsCache {
   readonly kind: string;
   /** Where it stores (file path or URL without credentials), for messages. */
   readonly location: string;
+  /**
+   * Several processes may take part in one run (PostgreSQL): resuming keeps other owners' live
+   * claims, hosts are leased to one owner at a time, and a run ends when the last worker leaves.
+   */
+  readonly sharedRuns?: boolean;
   /** Share of its writer thread's time spent writing (0..1), where it has one. */
   utilization(): number;
   /** Finishes pending writes and closes. */

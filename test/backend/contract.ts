@@ -9,6 +9,11 @@ import type { Backend, EnqueueItem, FrontierEntry, OutcomeBatch, PageOutcome } f
 /** Opens a fresh, empty backend; `reopen` (optional) opens the same storage again after close. */
 export interface ContractTarget {
   open(): Promise<Backend>;
+  /**
+   * Several worker processes share a run (PostgreSQL): resuming or finishing never takes claims
+   * from an owner whose lease is live, since that owner may be another worker that is still running.
+   */
+  sharedRuns?: boolean;
 }
 
 const item = (path: string, host = 'a.test', depth = 0): EnqueueItem => ({ url: `http://${host}/${path}`, host, depth, source: 'link' });
@@ -62,7 +67,14 @@ export function backendContract(name: string, target: ContractTarget): void {
     assert.deepEqual(c1.entries.map((e) => e.url), ['http://a.test/top', 'http://a.test/mid']);
     assert.equal(c1.remaining, 1);
     assert.equal(c1.entries[0].prior, null);
-    const c2 = await b.claim('a.test', 5, { owner: 'w2', until: Date.now() + 60_000 });
+    if (target.sharedRuns) {
+      // Hosts are leased whole: another owner waits until w1 lets go of a.test.
+      const busy = await b.claim('a.test', 5, { owner: 'w2', until: Date.now() + 60_000 });
+      assert.deepEqual(busy.entries, []);
+      assert.ok(busy.busyUntil !== undefined && busy.busyUntil > Date.now(), 'busyUntil says when to ask again');
+      assert.equal(busy.remaining, 1);
+    }
+    const c2 = await b.claim('a.test', 5, { owner: target.sharedRuns ? 'w1' : 'w2', until: Date.now() + 60_000 });
     assert.deepEqual(c2.entries.map((e) => e.url), ['http://a.test/deep'], 'claimed entries are not handed out again');
     assert.equal(c2.remaining, 0);
     assert.deepEqual([...(await b.queuedByHost())], [['b.test', 1]]);
@@ -131,10 +143,19 @@ export function backendContract(name: string, target: ContractTarget): void {
     await b.enqueue([item('p1'), item('p2'), item('p3')]);
     const { entries } = await b.claim('a.test', 2, { owner: 'w1', until: Date.now() + 60_000 });
     await b.write(batch(run.id, 'w1', [okOutcome(entries[0])]));
-    await b.finishRun(run.id, 'interrupted', 'signal');
-    const resumed = await b.openRun({ optionsJson: '{}', owner: 'w9' });
-    assert.equal(resumed.mode, 'resumed');
-    assert.deepEqual([...(await b.queuedByHost())], [['a.test', 2]], 'the crashed owner\'s claim is back in the queue');
+    if (target.sharedRuns) {
+      // w1 may be another worker still crawling: its live claim keeps the run going and stays w1's.
+      assert.equal(await b.finishRun(run.id, 'interrupted', 'signal'), false, 'a run with live leases goes on');
+      const joined = await b.openRun({ optionsJson: '{}', owner: 'w9' });
+      assert.equal(joined.mode, 'joined');
+      assert.deepEqual([...(await b.queuedByHost())], [['a.test', 1]], 'a live claim of another owner is kept');
+      assert.deepEqual([...(await b.requeueExpired(Date.now() + 61_000))], [['a.test', 2]], 'it comes back once its lease runs out');
+    } else {
+      await b.finishRun(run.id, 'interrupted', 'signal');
+      const resumed = await b.openRun({ optionsJson: '{}', owner: 'w9' });
+      assert.equal(resumed.mode, 'resumed');
+      assert.deepEqual([...(await b.queuedByHost())], [['a.test', 2]], 'the crashed owner\'s claim is back in the queue');
+    }
     await b.finishRun(run.id, 'done', 'max-pages');
     const next = await b.openRun({ optionsJson: '{}', owner: 'w9' });
     assert.equal(next.mode, 'started');

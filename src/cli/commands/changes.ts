@@ -9,6 +9,8 @@ import { BadInputError } from '../../errors.js';
 import type { PageChange } from '../../store/types.js';
 import { addOutputOptions, writeRows, type OutputArgs, type OutputStream } from '../output.js';
 import { withReadOnly } from '../readonly-db.js';
+import { isPostgres, pgRows, withPgReadOnly } from '../pg-readonly.js';
+import { numberedParams } from './report-pg.js';
 
 /** Every value of page_runs.change. */
 export const CHANGE_KINDS: readonly PageChange[] = ['new', 'changed', 'unchanged', 'gone', 'redirect', 'error', 'disallowed'];
@@ -52,6 +54,13 @@ export function changesFilter(args: Pick<ChangesArgs, 'since' | 'change'>): { wh
 
 /** Streams the matching page_runs rows, oldest run first; resolves with the number of rows. */
 export async function runChanges(args: ChangesArgs, out: OutputStream = process.stdout): Promise<number> {
+  if (isPostgres(args.db)) {
+    const { where, params } = changesFilter(args);
+    return withPgReadOnly(args.db, async (c) => {
+      const r = await pgRows(c, numberedParams(`SELECT run_id, url, change, status, error_code, fetched_at FROM v_changes WHERE ${where} ORDER BY run_id, url`), params);
+      return writeRows(r.rows, r.columns, args.format, out);
+    });
+  }
   return withReadOnly(args.db, async (db) => {
     const { where, params } = changesFilter(args);
     const stmt = db.prepare(`SELECT run_id, url, change, status, error_code, fetched_at FROM v_changes WHERE ${where} ORDER BY run_id, url`);

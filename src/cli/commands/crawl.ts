@@ -4,7 +4,7 @@ import { OPTION_SPECS, defaultLabel, flagName, resolveOptions, type OptionSpec, 
 import { BadInputError, EXIT } from '../../errors.js';
 import { normalizeSeeds, runCrawl } from '../../crawler/crawl.js';
 import { loadConfig } from '../config.js';
-import { scanSeedFile } from '../../frontier/seeds.js';
+import { scanSeedFile, type SeedScan } from '../../frontier/seeds.js';
 import { Logger } from '../../log/logger.js';
 import { ProgressBar } from '../../log/progress.js';
 import { printSummary } from '../../log/summary.js';
@@ -51,7 +51,11 @@ export async function runCrawlCommand(argv: CrawlArgs): Promise<number> {
   // Every line of a seed file is checked before the database is touched; the crawl then streams it again.
   const scan = opts.urls ? await scanSeedFile(opts.urls, { stripParams: opts.stripParams }, opts.maxUrlLength) : undefined;
   opts = { ...opts, seeds: configSeeds };
+  return runCrawlCommandWith(opts, scan);
+}
 
+/** Runs a crawl with resolved options as the CLI does (logs, progress, signals); resolves to the exit code. */
+export async function runCrawlCommandWith(opts: ResolvedOptions, scan?: SeedScan): Promise<number> {
   const log = new Logger({ format: opts.logFormat, level: opts.quiet ? 'error' : opts.verbose ? 'debug' : 'info' });
   const showProgress = opts.progress && !opts.quiet && !opts.verbose && opts.logFormat === 'plain' && Boolean(process.stderr.isTTY);
   const bar = showProgress ? new ProgressBar(log) : null;

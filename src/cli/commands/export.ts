@@ -7,6 +7,9 @@ import type { Argv, CommandModule } from 'yargs';
 import { BadInputError } from '../../errors.js';
 import { addOutputOptions, writeRows, type OutputArgs, type OutputStream } from '../output.js';
 import { prepareReadOnly, quoteIdent, withReadOnly } from '../readonly-db.js';
+import { isPostgres } from '../pg-readonly.js';
+import { exportToSqlite } from '../to-sqlite.js';
+import { runExportPg } from './export-pg.js';
 
 /** Arguments of `crawl export`. */
 export interface ExportArgs extends OutputArgs {
@@ -18,6 +21,8 @@ export interface ExportArgs extends OutputArgs {
   columns?: string[];
   /** Most rows written (0: all). @default 0 */
   limit: number;
+  /** Copy a PostgreSQL crawl (--db postgres://…) into this new SQLite file instead of writing rows. */
+  'to-sqlite'?: string;
 }
 
 /** Tables and views the user may export (FTS5 shadow tables and SQLite internals left out). */
@@ -59,6 +64,13 @@ export function exportStatement(db: Database.Database, args: Pick<ExportArgs, 't
 
 /** Streams the rows; resolves with the number written. */
 export async function runExport(args: ExportArgs, out: OutputStream = process.stdout): Promise<number> {
+  if (args['to-sqlite'] !== undefined) {
+    if (!isPostgres(args.db)) throw new BadInputError('--to-sqlite copies a PostgreSQL crawl: give --db postgres://…');
+    const counts = await exportToSqlite(args.db, args['to-sqlite']);
+    process.stderr.write(`crawl: copied ${Object.entries(counts).map(([t, n]) => `${n} ${t}`).join(', ')} into ${args['to-sqlite']}\n`);
+    return counts.pages ?? 0;
+  }
+  if (isPostgres(args.db)) return runExportPg(args, out);
   return withReadOnly(args.db, async (db) => {
     const { stmt, columns } = exportStatement(db, args);
     try {
@@ -82,8 +94,10 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       .option('where', { type: 'string', describe: 'SQL condition on that table, e.g. "status >= 400"' })
       .option('columns', { type: 'string', array: true, describe: 'Columns to write, comma-separated (default: all)' })
       .option('limit', { type: 'number', default: 0, describe: 'Most rows written (0: all)' })
+      .option('to-sqlite', { type: 'string', describe: 'Copy a PostgreSQL crawl (--db postgres://…) into this new SQLite file, for offline use' })
       .example('$0 export --table v_errors --format csv > errors.csv', 'every failed page as CSV')
-      .example('$0 export --where "status >= 400" --columns url,status,error_code', 'failed pages as JSON lines') as unknown as Argv<ExportArgs>,
+      .example('$0 export --where "status >= 400" --columns url,status,error_code', 'failed pages as JSON lines')
+      .example('$0 export --db postgres://crawler@db/crawl --to-sqlite crawl.db', 'a PostgreSQL crawl as a SQLite file') as unknown as Argv<ExportArgs>,
   handler: async (args) => {
     await runExport(args);
   },

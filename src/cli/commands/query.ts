@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { BadInputError } from '../../errors.js';
 import { addOutputOptions, uniqueColumns, writeRows, type OutputArgs, type OutputStream } from '../output.js';
 import { prepareReadOnly, withReadOnly } from '../readonly-db.js';
+import { isPostgres, pgRows, withPgReadOnly } from '../pg-readonly.js';
 
 /** Arguments of `crawl query`. */
 export interface QueryArgs extends OutputArgs {
@@ -19,6 +20,14 @@ export interface QueryArgs extends OutputArgs {
  * (see prepareReadOnly); numeric-looking parameter values are bound as numbers.
  */
 export async function runQuery(args: QueryArgs, out: OutputStream = process.stdout): Promise<number> {
+  if (isPostgres(args.db)) {
+    // PostgreSQL: $1, $2 … placeholders; a READ ONLY transaction with a statement timeout refuses writes.
+    if (args.param?.length) throw new BadInputError('--param (named parameters) is for SQLite; on PostgreSQL use $1, $2 … with positional values');
+    return withPgReadOnly(args.db, async (c) => {
+      const r = await pgRows(c, args.sql, (args.params ?? []).map(paramValue));
+      return writeRows(r.rows, uniqueColumns(r.columns), args.format, out);
+    });
+  }
   return withReadOnly(args.db, async (db) => {
     const stmt = prepareReadOnly(db, args.sql, 'SQL');
     const positional = (args.params ?? []).map(paramValue);

@@ -13,6 +13,8 @@ import { writeHtmlReport } from '../../report/write.js';
 export { REPORT_SQL };
 import { BadInputError } from '../../errors.js';
 import { closest } from '../../options.js';
+import { isPostgres, pgRows, withPgReadOnly } from '../pg-readonly.js';
+import { REPORT_SQL_PG } from './report-pg.js';
 
 /** Report names accepted by `crawl report`. */
 export const REPORTS = [...SQL_REPORTS, 'html'] as const;
@@ -49,6 +51,13 @@ export function checkReportName(name: unknown): ReportName {
 /** Streams one report; resolves with the number of rows (for `html`: the rows in its tables). */
 export async function runReport(args: ReportArgs, out: OutputStream = process.stdout): Promise<number> {
   const name = checkReportName(args.report);
+  if (isPostgres(args.db)) {
+    if (name === 'html') throw new BadInputError('crawl report html reads a SQLite database: copy the crawl first with crawl export --to-sqlite FILE --db postgres://…, then run it on FILE');
+    return withPgReadOnly(args.db, async (c) => {
+      const r = await pgRows(c, REPORT_SQL_PG[name]);
+      return writeRows(r.rows, r.columns, args.format, out);
+    });
+  }
   if (name === 'html') return writeHtmlReport(args.db, args.out ?? 'report.html', out);
   return withReadOnly(args.db, async (db) => {
     const { stmt, columns } = reportStatement(db, name);

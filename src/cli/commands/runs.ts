@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { BadInputError } from '../../errors.js';
 import { addOutputOptions, writeRows, type OutputArgs, type OutputStream } from '../output.js';
 import { withReadOnly } from '../readonly-db.js';
+import { isPostgres, pgRows, withPgReadOnly } from '../pg-readonly.js';
 
 /** Arguments of `crawl runs`. */
 export interface RunsArgs extends OutputArgs {
@@ -20,10 +21,23 @@ export const RUNS_SQL = `
   FROM (SELECT * FROM runs ORDER BY id DESC LIMIT ?)
   ORDER BY id`;
 
+/** The runs query on PostgreSQL: the counters are summed over the run's workers (the workers column). */
+export const RUNS_SQL_PG = `
+  SELECT id, started_at, ended_at, status, stop_reason, workers, pages, new_pages AS new, changed, unchanged, gone,
+         errors, bytes, round(extract(epoch FROM (ended_at::timestamptz - started_at::timestamptz))::numeric, 1) AS duration_s
+  FROM (SELECT * FROM runs ORDER BY id DESC LIMIT $1) r
+  ORDER BY id`;
+
 /** Prints the runs; resolves with the number of rows. */
 export async function runRuns(args: RunsArgs, out: OutputStream = process.stdout): Promise<number> {
   const last = args.last ?? 0;
   if (!Number.isInteger(last) || last < 0) throw new BadInputError(`--last ${args.last}: give a whole number (0: all runs)`);
+  if (isPostgres(args.db)) {
+    return withPgReadOnly(args.db, async (c) => {
+      const r = await pgRows(c, RUNS_SQL_PG, [last === 0 ? null : last]);
+      return writeRows(r.rows, r.columns, args.format, out);
+    });
+  }
   return withReadOnly(args.db, async (db) => {
     const stmt = db.prepare(RUNS_SQL);
     const columns = stmt.columns().map((c) => c.name);

@@ -9,6 +9,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { BadInputError } from '../../errors.js';
 import { addOutputOptions, writeSections, type OutputArgs, type OutputStream, type Section } from '../output.js';
 import { withReadOnly } from '../readonly-db.js';
+import { isPostgres, withPgReadOnly } from '../pg-readonly.js';
+import { collectStatsPg } from './stats-pg.js';
 
 /** Arguments of `crawl stats`. */
 export interface StatsArgs extends OutputArgs {
@@ -104,6 +106,10 @@ export async function runStats(args: StatsArgs, out: OutputStream = process.stdo
   const top = args.top ?? 10;
   if (!Number.isInteger(top) || top < 1) throw new BadInputError(`--top ${args.top}: give a whole number of at least 1`);
   if (args.run !== undefined && !Number.isInteger(args.run)) throw new BadInputError(`--run ${args.run}: give a run id (see crawl runs)`);
+  if (isPostgres(args.db)) {
+    await withPgReadOnly(args.db, async (c) => writeSections(await collectStatsPg(c, args.run, top), args.format, out));
+    return;
+  }
   await withReadOnly(args.db, (db) => writeSections(collectStats(db, args.run, top), args.format, out));
 }
 

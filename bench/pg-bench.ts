@@ -1,0 +1,105 @@
+/**
+ * `npm run bench -- --pg [--pages N] [--hosts N]`: SQLite against PostgreSQL (a throwaway cluster,
+ * test/helpers/pg.ts) on one machine: one SQLite process, one PostgreSQL worker, three PostgreSQL
+ * worker processes (the first `crawl --urls`, two `crawl worker`), on a site of several hosts
+ * (several ports). Reports pages/s, crawler CPU ms/page (all worker processes), PostgreSQL CPU
+ * ms/page (every server process, sampled from /proc) and server-side duplicate fetches.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startSite, type Site } from '../src/demo/site.js';
+import { pgCluster } from '../test/helpers/pg.js';
+import { machineDescription } from './report.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = path.join(ROOT, 'bin/crawl.js');
+const FLAGS = ['--delay', '0ms', '--per-host', '16', '--concurrency', '16', '--quiet', '--no-progress', '--ignore-robots'];
+
+interface Result { setup: string; exit: string; wallS: number; pagesPerS: number; crawlerCpuMs: number; pgCpuMs: number | null; pages: number; duplicates: number }
+
+/** CPU ms of every process of user postgres, by pid (kept after they exit: sampled while they live). */
+class PgCpu {
+  private readonly seen = new Map<number, number>();
+  private timer: NodeJS.Timeout | undefined;
+  start(): void { this.sample(); this.timer = setInterval(() => this.sample(), 100); }
+  stop(): number { clearInterval(this.timer); this.sample(); let t = 0; for (const v of this.seen.values()) t += v; this.seen.clear(); return t; }
+  private sample(): void {
+    for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        const st = fs.statSync(`/proc/${pid}`);
+        if (st.uid !== postgresUid) continue;
+        const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        this.seen.set(Number(pid), (Number(f[11]) + Number(f[12])) * 10); // clock ticks of 10 ms
+      } catch { /* gone */ }
+    }
+  }
+}
+const postgresUid = (() => { try { return fs.statSync('/var/lib/postgresql').uid; } catch { return -1; } })();
+
+function crawlProc(args: string[]): Promise<{ code: number | null; cpuMs: number }> {
+  return new Promise((resolve) => {
+    const p = spawn('/usr/bin/time', ['-f', '%U %S', process.execPath, BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('close', (code) => {
+      const [u, s] = err.trim().split('\n').at(-1)!.split(' ').map(Number);
+      resolve({ code, cpuMs: (u + s) * 1000 });
+    });
+  });
+}
+
+async function runSetup(setup: string, sites: Site[], db: string, workers: number, seeds: string): Promise<Result> {
+  for (const s of sites) s.resetCounts();
+  const cpu = new PgCpu();
+  cpu.start();
+  const t = performance.now();
+  const procs = [crawlProc(['--urls', seeds, '--db', db, ...FLAGS])];
+  for (let i = 1; i < workers; i++) {
+    await new Promise((r) => setTimeout(r, 300));
+    procs.push(crawlProc(['worker', '--db', db, '--quiet']));
+  }
+  const rs = await Promise.all(procs);
+  const ms = performance.now() - t;
+  const pgMs = cpu.stop();
+  let pages = 0, duplicates = 0;
+  for (const s of sites) for (const n of s.requests.values()) { pages++; duplicates += n - 1; }
+  return {
+    setup, exit: rs.map((r) => r.code).join(','), wallS: ms / 1000, pagesPerS: pages / ms * 1000,
+    crawlerCpuMs: rs.reduce((a, r) => a + r.cpuMs, 0) / pages, pgCpuMs: db.startsWith('postgres') ? pgMs / pages : null, pages, duplicates,
+  };
+}
+
+export async function pgBench(argv: string[]): Promise<void> {
+  const opt = (name: string, d: number) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? Number(argv[i + 1]) : d; };
+  const pages = opt('pages', 10_000), hostCount = opt('hosts', 4);
+  const cluster = await pgCluster();
+  if (!cluster) throw new Error('no PostgreSQL server binaries: apt-get install -y postgresql');
+  const sites = await Promise.all(Array.from({ length: hostCount }, (_, i) => startSite({ pages: Math.ceil(pages / hostCount), extras: false, seed: i + 1 })));
+  const tmp = fs.mkdtempSync(path.join(ROOT, 'bench/.pg-'));
+  const seeds = path.join(tmp, 'seeds.txt');
+  fs.writeFileSync(seeds, sites.map((s) => s.url + '/').join('\n') + '\n');
+  const rows: Result[] = [];
+  try {
+    for (const [setup, workers] of [['SQLite, 1 process', 0], ['PostgreSQL, 1 worker', 1], ['PostgreSQL, 3 workers', 3]] as const) {
+      process.stderr.write(`bench: ${setup} ...`);
+      const db = workers === 0 ? path.join(tmp, 'bench.db') : cluster.newDatabase();
+      const r = await runSetup(setup, sites, db, Math.max(1, workers), seeds);
+      process.stderr.write(` ${r.pages} pages in ${r.wallS.toFixed(1)} s\n`);
+      rows.push(r);
+    }
+  } finally {
+    for (const s of sites) await s.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  const table = ['| setup | exit | wall s | pages/s | crawler CPU ms/page | PostgreSQL CPU ms/page | pages | duplicate fetches |', '|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.setup} | ${r.exit} | ${r.wallS.toFixed(1)} | ${r.pagesPerS.toFixed(0)} | ${r.crawlerCpuMs.toFixed(2)} | ${r.pgCpuMs === null ? '–' : r.pgCpuMs.toFixed(2)} | ${r.pages} | ${r.duplicates} |`)].join('\n');
+  const settings = `Settings: ${pages} pages on ${hostCount} hosts (ports), \`crawl ${FLAGS.join(' ')}\`; PostgreSQL 15 on the same machine (fsync off, throwaway cluster).`;
+  process.stdout.write(`\n${table}\n\n${settings}\n`);
+  const date = new Date().toISOString().slice(0, 10);
+  const file = path.join(ROOT, 'bench/results', `${date}-pg.md`);
+  fs.writeFileSync(file, `# Bench ${date} (--pg)\n\n${machineDescription(ROOT)}\n\n${table}\n\n${settings}\n`);
+  process.stderr.write(`bench: written to ${path.relative(process.cwd(), file)}\n`);
+  process.exit(rows.some((r) => r.exit.split(',').some((c) => c !== '0')) ? 1 : 0);
+}

@@ -1,0 +1,156 @@
+/**
+ * The PostgreSQL result sink: one batch → one transaction of a fixed number of statements, each
+ * carrying the whole batch as arrays (unnest), never a statement per link or per page. Outcomes are
+ * accepted only for entries still claimed by `batch.owner`, checked in the same transaction.
+ */
+import type pg from 'pg';
+import type { EnqueueItem } from '../../frontier/types.js';
+import { countOutcome, emptyCounters, type LinkRecord, type OutcomeBatch, type PageOutcome, type WriteResult } from '../types.js';
+import { enqueueIds, releaseIdleHosts, urlIds } from './queue.js';
+
+const FETCH_COLS = ['run_id', 'fetched_at', 'status', 'final_url', 'redirect_to', 'content_type', 'encoding', 'bytes', 'duration_ms', 'ttfb_ms',
+  'attempts', 'error_code', 'error_message', 'etag', 'last_modified', 'noindex', 'nofollow', 'content_hash', 'last_ok_at', 'last_changed_at',
+  'recrawl_interval_s'] as const;
+const CONTENT_COLS = ['title', 'description', 'canonical', 'lang', 'h1', 'meta_robots', 'text', 'word_count', 'extract'] as const;
+const TYPES: Record<string, string> = {
+  url_id: 'bigint', run_id: 'bigint', status: 'int', bytes: 'bigint', duration_ms: 'int', ttfb_ms: 'int', attempts: 'int', noindex: 'int',
+  nofollow: 'int', recrawl_interval_s: 'int', word_count: 'int', depth: 'int', not_modified: 'bool', content_mode: 'int',
+};
+const typeOf = (col: string) => TYPES[col] ?? 'text';
+
+type Row = Record<string, unknown>;
+
+export async function writeBatch(c: pg.PoolClient, batch: OutcomeBatch): Promise<WriteResult> {
+  const now = new Date().toISOString();
+  const rejected: number[] = [];
+  const inc = emptyCounters();
+  inc.requests = batch.requests;
+  const ids = [...batch.skipped.map((e) => e.urlId), ...batch.outcomes.map((o) => o.entry.urlId)];
+  const done = new Set<number>();
+  const hosts = new Set<string>();
+  if (ids.length) {
+    // The acceptance check: only claims this owner still holds are completed.
+    // Rows locked in url_id order, as every statement that locks claimed rows does (no deadlocks).
+    const r = await c.query(`UPDATE frontier f SET state = 2, owner = NULL, lease_until = NULL FROM (
+      SELECT url_id FROM frontier WHERE url_id = ANY($1::bigint[]) AND owner = $2 AND state = 1 ORDER BY url_id FOR UPDATE) s
+      WHERE f.url_id = s.url_id RETURNING f.url_id, f.host`, [ids, batch.owner]);
+    for (const x of r.rows) { done.add(x.url_id); hosts.add(x.host); }
+  }
+  for (const e of batch.skipped) { if (done.has(e.urlId)) inc.skipped++; else rejected.push(e.urlId); }
+  const accepted: PageOutcome[] = [];
+  for (const o of batch.outcomes) {
+    if (!done.has(o.entry.urlId)) { rejected.push(o.entry.urlId); continue; }
+    accepted.push(o);
+    countOutcome(inc, o);
+  }
+  let queuedByHost = new Map<string, number>();
+  if (accepted.length) {
+    const follow: EnqueueItem[] = accepted.flatMap((o) => o.follow);
+    const linkUrls = accepted.flatMap((o) => o.links ?? []);
+    const idOf = await urlIds(c, [...follow, ...linkUrls], batch.runId);
+    await writePages(c, accepted, batch.runId);
+    await writeLinks(c, accepted, idOf);
+    queuedByHost = await enqueueIds(c, follow, idOf);
+    for (const o of accepted) {
+      if (o.redirectTo === null && o.entry.redirectFrom !== null && o.finalUrl) await propagateFinal(c, o.entry.urlId, o.finalUrl);
+    }
+    await c.query(`INSERT INTO page_runs (run_id, url_id, change, status, error_code, fetched_at)
+      SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::int[], $5::text[], $6::text[])
+      ON CONFLICT (run_id, url_id) DO UPDATE SET change = EXCLUDED.change, status = EXCLUDED.status, error_code = EXCLUDED.error_code,
+      fetched_at = EXCLUDED.fetched_at`,
+    [batch.runId, accepted.map((o) => o.entry.urlId), accepted.map((o) => o.change), accepted.map((o) => o.status),
+      accepted.map((o) => o.errorCode), accepted.map((o) => o.fetchedAt)]);
+  }
+  // Counters of this worker, as increments (summed over workers by the runs view).
+  await c.query(`INSERT INTO run_workers AS w (run_id, owner, joined_at, last_seen_at, pages, requests, new_pages, changed, unchanged, gone,
+      redirects, errors, disallowed, skipped, bytes) VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+    ON CONFLICT (run_id, owner) DO UPDATE SET last_seen_at = $3, pages = w.pages + $4, requests = w.requests + $5,
+      new_pages = w.new_pages + $6, changed = w.changed + $7, unchanged = w.unchanged + $8, gone = w.gone + $9,
+      redirects = w.redirects + $10, errors = w.errors + $11, disallowed = w.disallowed + $12, skipped = w.skipped + $13, bytes = w.bytes + $14`,
+  [batch.runId, batch.owner, now, inc.pages, inc.requests, inc.new, inc.changed, inc.unchanged, inc.gone, inc.redirects, inc.errors,
+    inc.disallowed, inc.skipped, inc.bytes]);
+  await releaseIdleHosts(c, [...hosts], batch.owner);
+  return { rejected, queuedByHost };
+}
+
+function pageRow(o: PageOutcome, runId: number): Row {
+  const ok = o.change === 'new' || o.change === 'changed' || o.change === 'unchanged';
+  const changed = o.change === 'new' || o.change === 'changed';
+  const c = o.content;
+  return {
+    url_id: o.entry.urlId, url: o.entry.url, host: o.entry.host, depth: o.entry.depth, source: o.entry.source, run_id: runId,
+    fetched_at: o.fetchedAt, status: o.status, final_url: o.finalUrl, redirect_to: o.redirectTo, content_type: o.contentType,
+    encoding: o.encoding, bytes: o.bytes, not_modified: o.notModified, duration_ms: Math.round(o.durationMs), ttfb_ms: Math.round(o.ttfbMs),
+    attempts: o.attempts, error_code: o.errorCode, error_message: o.errorMessage, etag: o.etag, last_modified: o.lastModified,
+    noindex: o.noindex ? 1 : 0, nofollow: o.nofollow ? 1 : 0, content_hash: o.contentHash, last_ok_at: ok ? o.fetchedAt : null,
+    last_changed_at: changed ? o.fetchedAt : null, recrawl_interval_s: o.recrawlIntervalS,
+    title: c?.title ?? null, description: c?.description ?? null, canonical: c?.canonical ?? null, lang: c?.lang ?? null, h1: c?.h1 ?? null,
+    meta_robots: c?.metaRobots ?? null, text: c ? Buffer.from(c.text.buffer, c.text.byteOffset, c.text.byteLength).toString('utf8').replace(/\0/g, '') : null,
+    word_count: c?.wordCount ?? null, extract: c?.extract ?? null,
+    // 2: the content columns are rewritten (changed content), 1: only extract (unchanged), 0: untouched.
+    content_mode: c && changed ? 2 : c && o.change === 'unchanged' && c.extract !== null ? 1 : 0,
+  };
+}
+
+/** unnest($1::t[], …) AS i(cols) over `rows`, with its parameters starting at $`from`. */
+function unnestOf(rows: Row[], cols: readonly string[], from: number): { sql: string; params: unknown[] } {
+  const args = cols.map((col, i) => `$${from + i}::${typeOf(col)}[]`).join(', ');
+  return { sql: `unnest(${args}) AS i(${cols.join(', ')})`, params: cols.map((col) => rows.map((r) => r[col])) };
+}
+
+async function writePages(c: pg.PoolClient, outcomes: PageOutcome[], runId: number): Promise<void> {
+  const rows = outcomes.map((o) => pageRow(o, runId));
+  const fresh = rows.filter((_, i) => outcomes[i].entry.prior === null); // claim read the page row: prior is set exactly when it exists
+  const known = rows.filter((_, i) => outcomes[i].entry.prior !== null);
+  if (fresh.length) {
+    const cols = ['url_id', 'url', 'host', 'depth', 'source', ...FETCH_COLS, ...CONTENT_COLS];
+    const u = unnestOf(fresh, cols, 1);
+    await c.query(`INSERT INTO pages (${cols.join(', ')}, first_fetched_at) SELECT i.*, i.fetched_at FROM ${u.sql} ON CONFLICT (url_id) DO NOTHING`, u.params);
+  }
+  if (known.length) {
+    const cols = ['url_id', 'depth', 'not_modified', 'content_mode', ...FETCH_COLS, ...CONTENT_COLS];
+    const u = unnestOf(known, cols, 1);
+    const content = CONTENT_COLS.filter((k) => k !== 'extract').map((k) => `${k} = CASE WHEN i.content_mode = 2 THEN i.${k} ELSE p.${k} END`).join(', ');
+    await c.query(`UPDATE pages p SET run_id = i.run_id, fetched_at = i.fetched_at, status = i.status, final_url = i.final_url,
+      redirect_to = i.redirect_to, content_type = coalesce(i.content_type, p.content_type), encoding = coalesce(i.encoding, p.encoding),
+      bytes = CASE WHEN i.not_modified THEN p.bytes ELSE i.bytes END, duration_ms = i.duration_ms, ttfb_ms = i.ttfb_ms, attempts = i.attempts,
+      error_code = i.error_code, error_message = i.error_message, etag = coalesce(i.etag, p.etag), last_modified = coalesce(i.last_modified, p.last_modified),
+      noindex = i.noindex, nofollow = i.nofollow, content_hash = coalesce(i.content_hash, p.content_hash), last_ok_at = coalesce(i.last_ok_at, p.last_ok_at),
+      last_changed_at = coalesce(i.last_changed_at, p.last_changed_at), recrawl_interval_s = i.recrawl_interval_s, depth = least(p.depth, i.depth),
+      ${content}, extract = CASE WHEN i.content_mode > 0 THEN i.extract ELSE p.extract END
+      FROM ${u.sql} WHERE p.url_id = i.url_id`, u.params);
+  }
+}
+
+/** Brings each page's stored links to its new ones: deletes what went away, inserts or updates what differs. */
+async function writeLinks(c: pg.PoolClient, outcomes: PageOutcome[], idOf: Map<string, number>): Promise<void> {
+  const src: number[] = [], dst: number[] = [], anchor: string[] = [], rel: (string | null)[] = [];
+  const pagesWithLinks: number[] = [];
+  for (const o of outcomes) {
+    if (o.links === null) continue;
+    pagesWithLinks.push(o.entry.urlId);
+    const seen = new Set<number>();
+    for (const l of o.links as LinkRecord[]) {
+      const d = idOf.get(l.url);
+      if (d === undefined || seen.has(d)) continue; // (src, dst) is the key: the first link to a target is kept
+      seen.add(d);
+      src.push(o.entry.urlId); dst.push(d); anchor.push(l.anchor); rel.push(l.rel);
+    }
+  }
+  if (!pagesWithLinks.length) return;
+  await c.query(`DELETE FROM links l WHERE l.src_id = ANY($1::bigint[])
+    AND NOT EXISTS (SELECT 1 FROM unnest($2::bigint[], $3::bigint[]) AS w(s, d) WHERE w.s = l.src_id AND w.d = l.dst_id)`, [pagesWithLinks, src, dst]);
+  if (src.length) {
+    await c.query(`INSERT INTO links (src_id, dst_id, anchor, rel) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])
+      ON CONFLICT (src_id, dst_id) DO UPDATE SET anchor = EXCLUDED.anchor, rel = EXCLUDED.rel
+      WHERE links.anchor IS DISTINCT FROM EXCLUDED.anchor OR links.rel IS DISTINCT FROM EXCLUDED.rel`, [src, dst, anchor, rel]);
+  }
+}
+
+/** Every page of a redirect chain ending at `id` gets the chain's final URL (rare: once per chain). */
+async function propagateFinal(c: pg.PoolClient, id: number, final: string): Promise<void> {
+  await c.query(`WITH RECURSIVE chain(id) AS (
+      SELECT redirect_from FROM frontier WHERE url_id = $1 AND redirect_from IS NOT NULL
+      UNION SELECT f.redirect_from FROM frontier f JOIN chain ON f.url_id = chain.id WHERE f.redirect_from IS NOT NULL)
+    UPDATE pages SET final_url = $2 WHERE url_id IN (SELECT id FROM chain)`, [id, final]);
+}

@@ -1,0 +1,130 @@
+/**
+ * Host leases and shared runs on PostgreSQL, at the port level (several backends = several worker
+ * processes on one database): one owner per host, busyUntil, the delay kept across a handover,
+ * takeover of an expired lease, a run never started twice, and a run that outlives a leaving worker.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PostgresBackend } from '../src/store/postgres/backend.js';
+import { okOutcome } from './backend/contract.js';
+import { pgCluster } from './helpers/pg.js';
+
+const cluster = await pgCluster();
+const skip = cluster ? false : 'PostgreSQL not found (see the message above)';
+const item = (p: string, host = 'a.test') => ({ url: `http://${host}/${p}`, host, depth: 0, source: 'link' as const });
+const lease = (owner: string, ms = 60_000) => ({ owner, until: Date.now() + ms });
+
+async function two(optionsJson = '{}') {
+  const url = cluster!.newDatabase();
+  const w1 = await PostgresBackend.open(url);
+  const w2 = await PostgresBackend.open(url);
+  const { run } = await w1.openRun({ optionsJson, owner: 'w1' });
+  await w2.openRun({ optionsJson: '{}', owner: 'w2' });
+  return { w1, w2, run, close: async () => { await w1.close(); await w2.close(); } };
+}
+
+test('a host is one owner\'s at a time; the next owner waits --delay from the moment the last one let go', { skip }, async () => {
+  const { w1, w2, run, close } = await two(JSON.stringify({ delayMs: 200 }));
+  try {
+    await w1.enqueue([item('1'), item('2'), item('3')]);
+    const c1 = await w1.claim('a.test', 1, lease('w1'));
+    assert.equal(c1.entries.length, 1);
+    const busy = await w2.claim('a.test', 5, lease('w2'));
+    assert.deepEqual(busy.entries, []);
+    assert.equal(busy.remaining, 2);
+    assert.ok(busy.busyUntil! > Date.now());
+    const before = Date.now();
+    await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(c1.entries[0])], skipped: [], requests: 1 });
+    const after = Date.now();
+    // w1 holds no claim on a.test any more: it let go, and w2 may have it 200 ms after that.
+    const paced = await w2.claim('a.test', 5, lease('w2'));
+    assert.deepEqual(paced.entries, []);
+    assert.ok(paced.busyUntil! >= before + 200 && paced.busyUntil! <= after + 200, 'busyUntil is the release plus the delay');
+    await new Promise((r) => setTimeout(r, paced.busyUntil! - Date.now() + 5));
+    const taken = await w2.claim('a.test', 5, lease('w2'));
+    assert.equal(taken.entries.length, 2);
+    assert.equal((await w1.claim('a.test', 5, lease('w1'))).busyUntil !== undefined, true, 'now w1 is the one told to wait');
+  } finally {
+    await close();
+  }
+});
+
+test('an expired host lease is taken over with its claims; the old owner\'s late results are refused', { skip }, async () => {
+  const { w1, w2, run, close } = await two();
+  try {
+    await w1.enqueue([item('1'), item('2')]);
+    const c1 = await w1.claim('a.test', 2, lease('w1', 30));
+    assert.equal(c1.entries.length, 2);
+    await new Promise((r) => setTimeout(r, 50));
+    const c2 = await w2.claim('a.test', 5, lease('w2'));
+    assert.deepEqual(c2.entries.map((e) => e.url).sort(), c1.entries.map((e) => e.url).sort(), 'w2 takes the host and what w1 had claimed');
+    const late = await w1.write({ runId: run.id, owner: 'w1', outcomes: c1.entries.map((e) => okOutcome(e)), skipped: [], requests: 2 });
+    assert.deepEqual(late.rejected.sort(), c1.entries.map((e) => e.urlId).sort());
+    const ok = await w2.write({ runId: run.id, owner: 'w2', outcomes: c2.entries.map((e) => okOutcome(e)), skipped: [], requests: 2 });
+    assert.deepEqual(ok.rejected, []);
+    const r = (await w1.getRun(run.id))!;
+    assert.equal(r.counters.pages, 2, 'each page counted once');
+    assert.equal(r.counters.requests, 4, 'requests of both workers summed');
+  } finally {
+    await close();
+  }
+});
+
+test('processes opening at once start one run; the others join it', { skip }, async () => {
+  const url = cluster!.newDatabase();
+  const bs = await Promise.all([1, 2, 3, 4, 5].map(() => PostgresBackend.open(url)));
+  try {
+    const opened = await Promise.all(bs.map((b, i) => b.openRun({ optionsJson: '{}', owner: `w${i}` })));
+    assert.equal(opened.filter((o) => o.mode === 'started').length, 1);
+    assert.equal(new Set(opened.map((o) => o.run.id)).size, 1, 'one run');
+  } finally {
+    await Promise.all(bs.map((b) => b.close()));
+  }
+});
+
+test('a worker leaving does not end the run while another holds leases; the last one ends it', { skip }, async () => {
+  const { w1, w2, run, close } = await two();
+  try {
+    await w1.enqueue([item('1'), item('2', 'b.test')]);
+    const c = await w1.claim('a.test', 1, lease('w1'));
+    assert.deepEqual(await w2.pending(Date.now()), { queued: 1, leased: 1 }, 'what the whole run still has');
+    assert.deepEqual(await w2.pending(Date.now() + 120_000), { queued: 1, leased: 0 }, 'a lease that ran out is not live');
+    const other = await w2.claim('b.test', 1, lease('w2'));
+    await w2.write({ runId: run.id, owner: 'w2', outcomes: [okOutcome(other.entries[0])], skipped: [], requests: 1 });
+    assert.equal(await w2.finishRun(run.id, 'done', 'finished'), false, 'w1 still holds a.test');
+    assert.equal((await w2.getRun(run.id))!.status, 'running');
+    const joined = await w2.openRun({ optionsJson: '{}', owner: 'w3' });
+    assert.equal(joined.mode, 'joined');
+    assert.equal(joined.run.id, run.id);
+    await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(c.entries[0])], skipped: [], requests: 1 });
+    assert.equal(await w1.finishRun(run.id, 'done', 'finished'), true);
+    assert.equal((await w1.getRun(run.id))!.status, 'done');
+  } finally {
+    await close();
+  }
+});
+
+test('--max-pages and --max-pages-per-host are budgets of the whole run, over every worker', { skip }, async () => {
+  const { w1, w2, run, close } = await two(JSON.stringify({ maxPages: 3 }));
+  try {
+    await w1.enqueue([item('1'), item('2'), item('3'), item('1', 'b.test'), item('2', 'b.test')]);
+    const a = await w1.claim('a.test', 10, lease('w1'));
+    assert.equal(a.entries.length, 3);
+    const none = await w2.claim('b.test', 10, lease('w2'));
+    assert.deepEqual([none.entries.length, none.remaining], [0, 0], 'the budget is spent by w1\'s claims');
+    await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(a.entries[0])], skipped: [], requests: 1 });
+    await w1.release('w1', a.entries.slice(1).map((e) => e.urlId));
+    const b = await w2.claim('b.test', 10, lease('w2'));
+    assert.equal(b.entries.length, 2, 'claims given back return to the budget');
+  } finally {
+    await close();
+  }
+  const perHost = await two(JSON.stringify({ maxPagesPerHost: 2 }));
+  try {
+    await perHost.w1.enqueue([item('1'), item('2'), item('3')]);
+    assert.equal((await perHost.w1.claim('a.test', 10, lease('w1'))).entries.length, 2);
+    assert.equal((await perHost.w1.claim('a.test', 10, lease('w1'))).entries.length, 0);
+  } finally {
+    await perHost.close();
+  }
+});
