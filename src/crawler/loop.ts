@@ -43,8 +43,11 @@ export async function runLoop(ctx: CrawlContext, ctl: StopController, background
     if (idle && ctl.reason) return { reason: ctl.reason, failure };
     if (idle && atMaxPages()) return { reason: 'max-pages', failure }; // seeds still streaming in are queued by the next run
     if (idle && background.running === 0) {
-      if (s.empty()) return { reason: 'finished', failure };
-      if (next.kind === 'wait' && next.untilMs === null) return { reason: 'finished', failure }; // every host at a limit
+      if (s.empty()) {
+        if (!(await frontier.othersBusy(Date.now()))) return { reason: 'finished', failure };
+      } else if (next.kind === 'wait' && next.untilMs === null) {
+        return { reason: 'finished', failure }; // every host at a limit
+      }
     }
     const wait = next.kind === 'wait' && next.untilMs !== null ? next.untilMs - Date.now() : FLUSH_EVERY_MS;
     await ctl.sleep(Math.min(wait, FLUSH_EVERY_MS));

@@ -10,6 +10,8 @@ import type { FrontierEntry } from './types.js';
 /** How long a claim is held without a heartbeat, and how often the heartbeat renews it. */
 export const LEASE_MS = 30_000;
 export const RENEW_EVERY_MS = 5_000;
+/** How often an idle worker of a shared run asks whether the run still has work. */
+const PENDING_EVERY_MS = 2_000;
 
 export interface FrontierOptions {
   limits: SchedulerLimits;
@@ -29,6 +31,7 @@ export class Frontier {
   /** A failed backend call: the crawl stops with it. */
   failure: unknown = null;
   private claims = 0;
+  private lastPending = 0;
   private lastRenew = Date.now();
   private lastExpiry = Date.now();
   private readonly leaseMs: number;
@@ -90,6 +93,20 @@ export class Frontier {
       this.lastExpiry = now;
       this.background(this.queue.requeueExpired(now).then((m) => this.scheduler.addQueued(m)));
     }
+  }
+
+  /**
+   * Shared runs (several workers): whether this worker should wait rather than end — other workers
+   * still hold live claims (their pages may link to more), or the run has queued entries this worker
+   * may claim (they are learned here). Asks the backend at most every PENDING_EVERY_MS.
+   */
+  async othersBusy(now: number): Promise<boolean> {
+    if (!this.queue.pending) return false;
+    if (now - this.lastPending < PENDING_EVERY_MS) return true;
+    this.lastPending = now;
+    const p = await this.queue.pending(now);
+    if (p.queued > 0) await this.load();
+    return p.leased > 0 || !this.scheduler.empty();
   }
 
   /** Gives every claimed entry not yet started back to the queue (a stop). */
