@@ -58,54 +58,48 @@ test('the README crontab line works as pasted (its command part, run by /bin/sh 
   assert.ok(fs.readFileSync(path.join(srv, 'logs', 'crawl.jsonl'), 'utf8').trim().split('\n').length > log.length);
 });
 
-test('the README library example runs as an .mjs file and the process ends by itself', async () => {
-  const block = /## Library API\n+```js\n([\s\S]*?)```/.exec(readme);
-  assert.ok(block, 'a ```js block under "Library API"');
-  const db = path.join(dir, 'example.db');
-  const code = block[1]!
-    .replace("'https://example.com/'", JSON.stringify(site.url + '/'))
-    .replace("'data/example.db'", JSON.stringify(db))
-    // After crawl() resolves, nothing may keep the process alive (the stdio pipes aside).
-    + "\nprocess.stdout.write('ACTIVE ' + JSON.stringify(process.getActiveResourcesInfo().filter((r) => !/^(PipeWrap|TTYWrap)$/.test(r))) + '\\n');\n";
-  // Inside the package folder, so `import ... from 'crawl'` resolves to this package as it would for a user.
-  const file = path.join(ROOT, `.readme-example-${process.pid}.mjs`);
+/**
+ * Runs `code` as an .mjs file inside the package folder (so `import ... from 'crawl'` resolves to
+ * this package as it would for a user); resolves when the process exits by itself (node:test's
+ * timeout would fail a test whose process never ends).
+ */
+async function runMjs(name: string, code: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const file = path.join(ROOT, `.readme-${name}-${process.pid}.mjs`);
   fs.writeFileSync(file, code);
   try {
-    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    return await new Promise((resolve) => {
       const child = spawn(process.execPath, [file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '', stderr = '';
       child.stdout.on('data', (d) => { stdout += d; });
       child.stderr.on('data', (d) => { stderr += d; });
-      // The test passes only if the process exits by itself (node:test's timeout would fail it).
       child.on('close', (c) => resolve({ code: c, stdout, stderr }));
     });
-    assert.equal(out.code, 0, out.stderr);
-    assert.match(out.stdout, /^200 http:\/\/127\.0\.0\.1:\d+\/ /m, 'onPage printed pages');
-    assert.match(out.stdout, /^done \d+ /m, 'the summary line');
-    assert.match(out.stdout, /^ACTIVE \[\]$/m, 'nothing left running after crawl() resolved');
   } finally {
     fs.rmSync(file, { force: true });
   }
+}
+
+test('the README library example runs as an .mjs file and the process ends by itself', async () => {
+  const block = /## Library API\n+```js\n([\s\S]*?)```/.exec(readme);
+  assert.ok(block, 'a ```js block under "Library API"');
+  const db = path.join(dir, 'example.db');
+  const out = await runMjs('example', block[1]!
+    .replace("'https://example.com/'", JSON.stringify(site.url + '/'))
+    .replace("'data/example.db'", JSON.stringify(db))
+    // After crawl() resolves, nothing may keep the process alive (the stdio pipes aside).
+    + "\nprocess.stdout.write('ACTIVE ' + JSON.stringify(process.getActiveResourcesInfo().filter((r) => !/^(PipeWrap|TTYWrap)$/.test(r))) + '\\n');\n");
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /^200 http:\/\/127\.0\.0\.1:\d+\/ /m, 'onPage printed pages');
+  assert.match(out.stdout, /^done \d+ /m, 'the summary line');
+  assert.match(out.stdout, /^ACTIVE \[\]$/m, 'nothing left running after crawl() resolved');
 });
 
 test('the README backend example (an in-memory backend passed to crawl()) runs as printed', async () => {
   const block = /```js\n(import \{ crawl, MemoryBackend \} from 'crawl';[\s\S]*?)```/.exec(readme);
   assert.ok(block, 'the MemoryBackend example in the README');
-  const file = path.join(ROOT, `.readme-backend-${process.pid}.mjs`);
-  fs.writeFileSync(file, block[1]!.replace("'https://example.com/'", JSON.stringify(site.url + '/')));
-  try {
-    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '', stderr = '';
-      child.stdout.on('data', (d) => { stdout += d; });
-      child.stderr.on('data', (d) => { stderr += d; });
-      child.on('close', (c) => resolve({ code: c, stdout, stderr }));
-    });
-    assert.equal(out.code, 0, out.stderr);
-    assert.equal(out.stdout.trim(), `${site.reachablePaths().length} done`, 'every page crawled into memory; nothing written to data/');
-  } finally {
-    fs.rmSync(file, { force: true });
-  }
+  const out = await runMjs('backend', block[1]!.replace("'https://example.com/'", JSON.stringify(site.url + '/')));
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(out.stdout.trim(), `${site.reachablePaths().length} done`, 'every page crawled into memory; nothing written to data/');
 });
 
 test('crawl report without a name, or a misspelt one: the reports listed, the nearest suggested, exit 2', async () => {

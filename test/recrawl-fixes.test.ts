@@ -133,3 +133,24 @@ test('--fresh ends an interrupted run and starts over; other seeds on a resume a
   assert.deepEqual(rows(db, 'SELECT url FROM page_runs r JOIN urls u ON u.id = r.url_id WHERE run_id = ?', fresh.runId), [{ url: srv.origin + '/b' }],
     'the new run crawls only its own seeds');
 });
+
+test('progress after a resume counts this session only (rate and ETA are not inflated by earlier sessions)', async () => {
+  const pages: Record<string, Handler> = { '/': html(Array.from({ length: 40 }, (_, i) => `<a href="/p${i}">p</a>`).join(' ')) };
+  // 50 ms a page at 2 in flight: the resumed session lasts long enough for progress events (every 250 ms).
+  for (let i = 0; i < 40; i++) pages[`/p${i}`] = (q, res) => { setTimeout(() => html(`page ${i}`)(q, res), 50); };
+  const srv = await startRouteServer(pages);
+  const db = path.join(dir, 'progress.db');
+  const base = { seeds: [srv.origin + '/'], db, delay: '0ms', perHost: 2, concurrency: 2, progress: false, ignoreRobots: true };
+  const ac = new AbortController();
+  let seen = 0;
+  const first = await crawl(base, { signal: ac.signal, onPage: () => { if (++seen === 20) ac.abort(); } });
+  assert.equal(first.status, 'interrupted');
+  const before = first.counters.pages;
+  let maxProgress = 0;
+  const second = await crawl(base, { onProgress: (p) => { maxProgress = Math.max(maxProgress, p.counters.pages); } });
+  assert.equal(second.runId, first.runId, 'the same run resumed');
+  assert.equal(second.counters.pages, 41, 'the run\'s counters cover both sessions');
+  assert.equal(second.session.pages, 41 - before, 'the session\'s only this one');
+  assert.ok(maxProgress > 0, 'progress was reported');
+  assert.ok(maxProgress <= second.session.pages, `progress showed ${maxProgress} pages, this session fetched ${second.session.pages}`);
+});

@@ -5,7 +5,7 @@
  * URLs come lowest depth first. Queue sizes are the backend's: set by each claim's answer, grown by
  * each enqueue's answer (./frontier.ts).
  */
-import type { FrontierEntry } from './types.js';
+import { QUEUE_COUNT_CAP, type FrontierEntry } from './types.js';
 
 /** Pacing and limits the scheduler enforces. */
 export interface SchedulerLimits {
@@ -90,10 +90,13 @@ export class Scheduler {
     return h;
   }
 
-  /** Claimed entries arrive, with the backend's count of what stays queued for the host. */
+  /**
+   * Claimed entries arrive, with the backend's count of what stays queued for the host. A count at
+   * QUEUE_COUNT_CAP means "at least that many": the larger of it and what we counted in is kept.
+   */
   claimed(h: HostState, entries: FrontierEntry[], remaining: number): void {
     h.claiming = false;
-    h.queued = remaining;
+    h.queued = remaining < QUEUE_COUNT_CAP ? remaining : Math.max(remaining, h.queued - entries.length);
     h.buffer.push(...entries);
     if (!this.hasWork(h)) this.dropIdle();
   }

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Backend, EnqueueItem, FrontierEntry, OutcomeBatch, PageOutcome } from '../../src/store/types.js';
+import { QUEUE_COUNT_CAP } from '../../src/frontier/types.js';
 
 /** Opens a fresh, empty backend; `reopen` (optional) opens the same storage again after close. */
 export interface ContractTarget {
@@ -78,6 +79,14 @@ export function backendContract(name: string, target: ContractTarget): void {
     assert.deepEqual(c2.entries.map((e) => e.url), ['http://a.test/deep'], 'claimed entries are not handed out again');
     assert.equal(c2.remaining, 0);
     assert.deepEqual([...(await b.queuedByHost())], [['b.test', 1]]);
+  });
+
+  withBackend(`a claim counts what stays queued up to ${QUEUE_COUNT_CAP} ("that many or more")`, async (b) => {
+    await b.openRun({ optionsJson: '{}', owner: 'w1' });
+    await b.enqueue(Array.from({ length: QUEUE_COUNT_CAP + 5 }, (_, i) => item(`q${i}`, 'big.test')));
+    const c = await b.claim('big.test', 2, { owner: 'w1', until: Date.now() + 60_000 });
+    assert.equal(c.entries.length, 2);
+    assert.equal(c.remaining, QUEUE_COUNT_CAP);
   });
 
   withBackend('completion is accepted exactly once, and only from the lease owner', async (b) => {

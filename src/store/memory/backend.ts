@@ -3,7 +3,7 @@
  * pipeline, and for throwaway crawls (`--db memory:`). It keeps the same contract as the SQLite
  * backend (test/backend-contract.ts), nothing more: no page text search, no query commands.
  */
-import type { Claim, EnqueueItem, FrontierEntry, Lease, PriorFetch, UrlSource } from '../../frontier/types.js';
+import { QUEUE_COUNT_CAP, type Claim, type EnqueueItem, type FrontierEntry, type Lease, type PriorFetch, type UrlSource } from '../../frontier/types.js';
 import {
   countOutcome, emptyCounters, type Backend, type OpenedRunRow, type OutcomeBatch, type PageOutcome, type RobotsRecord,
   type RunBreakdown, type RunRow, type RunStatus, type StopReason, type WriteResult,
@@ -98,7 +98,7 @@ export class MemoryBackend implements Backend {
       return { urlId: f.urlId, url: this.urlOf.get(f.urlId)!, host, depth: f.depth, source: f.source, redirectFrom: f.redirectFrom, hops: f.hops,
         prior: this.pages.get(f.urlId)?.prior ?? null };
     });
-    return { entries, remaining: Math.max(0, queued.length - entries.length) };
+    return { entries, remaining: Math.min(QUEUE_COUNT_CAP, queued.length - entries.length) };
   }
 
   async renew(lease: Lease): Promise<void> {

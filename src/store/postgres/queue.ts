@@ -5,7 +5,7 @@
  * delay from the moment the last one let go (`released_at`), so politeness holds across a handover.
  */
 import type pg from 'pg';
-import type { Claim, EnqueueItem, FrontierEntry, Lease, UrlSource } from '../../frontier/types.js';
+import { QUEUE_COUNT_CAP, type Claim, type EnqueueItem, type FrontierEntry, type Lease, type UrlSource } from '../../frontier/types.js';
 import { inTx } from './db.js';
 
 /** What the queue needs from the backend: its pool, its name for messages, the run's pacing. */
@@ -111,7 +111,8 @@ export class PgQueue {
   claim(host: string, limit: number, lease: Lease): Promise<Claim> {
     return inTx(this.x.pool, this.x.location, async (c) => {
       const now = Date.now();
-      const queued = async () => (await c.query('SELECT count(*)::int AS n FROM frontier WHERE host = $1 AND state = 0', [host])).rows[0].n as number;
+      const queued = async () => (await c.query('SELECT count(*)::int AS n FROM (SELECT 1 FROM frontier WHERE host = $1 AND state = 0 LIMIT $2) q',
+        [host, QUEUE_COUNT_CAP])).rows[0].n as number;
       await c.query('INSERT INTO hosts (host) VALUES ($1) ON CONFLICT DO NOTHING', [host]);
       const h = (await c.query('SELECT owner, lease_until, released_at, crawl_delay_ms, backoff_ms FROM hosts WHERE host = $1 FOR UPDATE', [host])).rows[0];
       if (h.owner && h.owner !== lease.owner && h.lease_until >= now) {

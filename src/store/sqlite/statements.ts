@@ -39,7 +39,7 @@ const SQL = {
       OR strftime('%Y-%m-%dT%H:%M:%fZ', last_ok_at, '+' || recrawl_interval_s || ' seconds') <= ?
       OR (recrawl_interval_s IS NULL AND last_ok_at <= ?)`,
   queuedByHost: 'SELECT host, count(*) AS n FROM frontier WHERE state = 0 GROUP BY host',
-  queuedOfHost: 'SELECT count(*) AS n FROM frontier WHERE host = ? AND state = 0',
+  queuedOfHost: 'SELECT count(*) AS n FROM (SELECT 1 FROM frontier WHERE host = ? AND state = 0 LIMIT ?)',
   claim: `UPDATE frontier SET state = 1, owner = ?, lease_until = ? WHERE url_id IN (
       SELECT url_id FROM frontier WHERE host = ? AND state = 0 ORDER BY depth, url_id LIMIT ?)
       RETURNING url_id, depth, source, redirect_from, hops`,

@@ -5,7 +5,7 @@
  * writing process, so starting or resuming a run may release every claim: their owners are dead.
  */
 import type Database from 'better-sqlite3';
-import type { Claim, FrontierEntry, Lease, UrlSource } from '../../frontier/types.js';
+import { QUEUE_COUNT_CAP, type Claim, type FrontierEntry, type Lease, type UrlSource } from '../../frontier/types.js';
 import type { EnqueueItem, OpenedRunRow, OutcomeBatch, RobotsRecord, RunBreakdown, RunRow, RunStatus, StopReason, WriteResult } from '../types.js';
 import { dbError, openWritable } from './open.js';
 import { prepareStatements, type Statements } from './statements.js';
@@ -101,7 +101,7 @@ export class SqliteStore {
       const rows = this.s.claim.all(lease.owner, lease.until, host, limit) as Record<string, unknown>[];
       rows.sort((a, b) => (a.depth as number) - (b.depth as number) || (a.url_id as number) - (b.url_id as number));
       const entries = rows.map((r) => this.entry(r, host));
-      const remaining = (this.s.queuedOfHost.get(host) as { n: number }).n;
+      const remaining = (this.s.queuedOfHost.get(host, QUEUE_COUNT_CAP) as { n: number }).n;
       return { entries, remaining };
     });
   }
