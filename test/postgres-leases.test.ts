@@ -128,3 +128,24 @@ test('--max-pages and --max-pages-per-host are budgets of the whole run, over ev
     await perHost.close();
   }
 });
+
+test('pacing goes with the host: the next owner gets the Crawl-delay, back-off and next start its last owner recorded', { skip }, async () => {
+  const { w1, w2, run, close } = await two();
+  try {
+    await w1.enqueue([item('1'), item('2')]);
+    const c1 = await w1.claim('a.test', 1, lease('w1'));
+    assert.equal(c1.pacing, undefined, 'nothing recorded yet');
+    const nextAt = Date.now() + 500;
+    await w1.savePacing('w1', [{ host: 'a.test', nextAt, crawlDelayMs: 300, backoffMs: 400 }]);
+    await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(c1.entries[0])], skipped: [], requests: 1 });
+    const paced = await w2.claim('a.test', 5, lease('w2'));
+    assert.deepEqual(paced.entries, []);
+    assert.ok(paced.busyUntil! - Date.now() >= 300, 'the recorded back-off holds the handover');
+    await new Promise((r) => setTimeout(r, paced.busyUntil! - Date.now() + 5));
+    const taken = await w2.claim('a.test', 5, lease('w2'));
+    assert.equal(taken.entries.length, 1);
+    assert.deepEqual(taken.pacing, { nextAt, crawlDelayMs: 300, backoffMs: 400 });
+  } finally {
+    await close();
+  }
+});

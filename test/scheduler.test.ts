@@ -103,3 +103,15 @@ test('a host leased to another worker is not claimed before the lease ends', asy
   assert.deepEqual(s.next(10), { kind: 'wait', untilMs: 5_000 });
   assert.equal(s.next(5_000).kind, 'claim');
 });
+
+test('pacing changes are recorded for the next owner, and a handover continues the last owner\'s pace', () => {
+  const s = new Scheduler(limits);
+  const h = s.host('a.test');
+  s.robotsKnown(h, 2_000, 100);
+  s.backOff(h, 100, 5_000);
+  assert.deepEqual(s.takePacing(), [{ host: 'a.test', nextAt: 5_100, crawlDelayMs: 2_000, backoffMs: 5_000 }]);
+  assert.deepEqual(s.takePacing(), [], 'each change is handed over once');
+  const g = s.host('b.test');
+  s.applyPacing(g, { nextAt: 9_000, crawlDelayMs: 60_000, backoffMs: 1_000 });
+  assert.deepEqual([g.robotsReady, g.crawlDelayMs, g.backoffMs, g.nextAt], [true, 30_000, 1_000, 9_000], 'capped by --max-crawl-delay');
+});

@@ -88,6 +88,7 @@ export class Frontier {
     if (now - this.lastRenew >= this.renewEveryMs) {
       this.lastRenew = now;
       this.background(this.queue.renew(this.lease(now)));
+      this.savePacing();
     }
     if (now - this.lastExpiry >= this.leaseMs / 2) {
       this.lastExpiry = now;
@@ -111,14 +112,23 @@ export class Frontier {
 
   /** Gives every claimed entry not yet started back to the queue (a stop). */
   async releaseHeld(): Promise<void> {
+    this.savePacing();
     const held = this.scheduler.held();
     if (held.length) await this.queue.release(this.o.owner, held.map((e) => e.urlId));
+  }
+
+  /** Shared runs: the pacing of the hosts held here goes to the backend for their next owner. */
+  private savePacing(): void {
+    if (!this.queue.savePacing) return;
+    const items = this.scheduler.takePacing();
+    if (items.length) this.background(this.queue.savePacing(this.o.owner, items));
   }
 
   private claim(h: HostState): void {
     this.claims++;
     const settle = this.queue.claim(h.host, this.o.claimSize, this.lease())
       .then((c) => {
+        if (c.pacing) this.scheduler.applyPacing(h, c.pacing);
         this.scheduler.claimed(h, c.entries, c.remaining);
         if (c.busyUntil !== undefined) h.claimAfter = c.busyUntil;
       }, (err) => { h.claiming = false; throw err; })

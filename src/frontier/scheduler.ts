@@ -5,7 +5,7 @@
  * URLs come lowest depth first. Queue sizes are the backend's: set by each claim's answer, grown by
  * each enqueue's answer (./frontier.ts).
  */
-import { QUEUE_COUNT_CAP, type FrontierEntry } from './types.js';
+import { QUEUE_COUNT_CAP, type Claim, type FrontierEntry, type HostPacing } from './types.js';
 
 /** Pacing and limits the scheduler enforces. */
 export interface SchedulerLimits {
@@ -60,6 +60,8 @@ export class Scheduler {
   /** Hosts that have queued, buffered or waiting work, in round-robin order. */
   private active: HostState[] = [];
   private cursor = 0;
+  /** Hosts whose pacing changed since takePacing() (shared runs record it for the next owner). */
+  private readonly paced = new Set<HostState>();
   /** Fetches in flight, and started this run (every host together). */
   inflight = 0;
   started = 0;
@@ -149,7 +151,7 @@ export class Scheduler {
     if (how === 'requeued' || how === 'unfetched') { h.started--; this.started--; }
     if (how === 'fetched') {
       h.failStreak = 0;
-      if (h.backoffMs) h.backoffMs = h.backoffMs < 100 ? 0 : Math.floor(h.backoffMs / 2);
+      if (h.backoffMs) { h.backoffMs = h.backoffMs < 100 ? 0 : Math.floor(h.backoffMs / 2); this.paced.add(h); }
     }
   }
 
@@ -161,6 +163,7 @@ export class Scheduler {
     const cap = this.limits.maxCrawlDelayMs;
     h.backoffMs = retryAfterMs !== undefined ? Math.min(cap, retryAfterMs) : Math.min(cap, h.backoffMs ? h.backoffMs * 2 : 1000);
     h.nextAt = Math.max(h.nextAt, now + h.backoffMs);
+    this.paced.add(h);
   }
 
   /**
@@ -179,6 +182,7 @@ export class Scheduler {
   /** Blocks a host until `untilMs` without changing its back-off (e.g. robots.txt retry time). */
   holdUntil(h: HostState, untilMs: number): void {
     h.nextAt = Math.max(h.nextAt, untilMs);
+    this.paced.add(h);
   }
 
   /** Puts an entry back at the head of its host's buffer (robots.txt not ready). */
@@ -194,6 +198,23 @@ export class Scheduler {
     h.robotsReady = true;
     h.crawlDelayMs = Math.min(this.limits.maxCrawlDelayMs, crawlDelayMs ?? 0);
     this.holdUntil(h, now + h.crawlDelayMs);
+  }
+
+  /** A host changed hands: continue the pacing its last owner recorded (never faster than ours). */
+  applyPacing(h: HostState, p: NonNullable<Claim['pacing']>): void {
+    if (p.crawlDelayMs !== null && !h.robotsReady) {
+      h.robotsReady = true;
+      h.crawlDelayMs = Math.min(this.limits.maxCrawlDelayMs, p.crawlDelayMs);
+    }
+    h.backoffMs = Math.max(h.backoffMs, Math.min(this.limits.maxCrawlDelayMs, p.backoffMs));
+    h.nextAt = Math.max(h.nextAt, p.nextAt);
+  }
+
+  /** The pacing of hosts that changed since the last call. */
+  takePacing(): HostPacing[] {
+    const out = [...this.paced].map((h) => ({ host: h.host, nextAt: h.nextAt, crawlDelayMs: h.robotsReady ? h.crawlDelayMs : null, backoffMs: h.backoffMs }));
+    this.paced.clear();
+    return out;
   }
 
   /** True when no host has queued, buffered or waiting work. */

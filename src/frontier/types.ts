@@ -74,6 +74,19 @@ export interface Claim {
    * another owner's until then (ms since epoch); ask again after it.
    */
   busyUntil?: number;
+  /** The host's pacing as its last owner recorded it (QueuePort.savePacing), when it changed hands. */
+  pacing?: Omit<HostPacing, 'host'>;
+}
+
+/** A host's pacing state, carried from one worker to the next in shared runs. */
+export interface HostPacing {
+  host: string;
+  /** Earliest start of the next request, ms since epoch. */
+  nextAt: number;
+  /** robots.txt Crawl-delay (capped), ms; null while robots.txt is not known. */
+  crawlDelayMs: number | null;
+  /** Back-off after 429/503 or a run of failures, ms. */
+  backoffMs: number;
 }
 
 /**
@@ -105,4 +118,9 @@ export interface QueuePort {
    * or die and leave its claims). Backends of one process leave it out.
    */
   pending?(now: number): Promise<{ queued: number; leased: number }>;
+  /**
+   * Shared runs: records the pacing of hosts this owner holds (one round trip for the batch), so the
+   * next owner continues it (Claim.pacing). Backends of one process leave it out.
+   */
+  savePacing?(owner: string, items: HostPacing[]): Promise<void>;
 }

@@ -5,7 +5,7 @@
  * transaction per batch, accepted only from the claim's owner (./write.ts); counters are per worker.
  */
 import type pg from 'pg';
-import type { Claim, EnqueueItem, Lease } from '../../frontier/types.js';
+import type { Claim, EnqueueItem, HostPacing, Lease } from '../../frontier/types.js';
 import { toRunRow } from '../sqlite/rows.js';
 import type {
   Backend, OpenedRunRow, OutcomeBatch, RobotsRecord, RunBreakdown, RunRow, RunStatus, StopReason, WriteResult,
@@ -150,6 +150,7 @@ export class PostgresBackend implements Backend {
   release(owner: string, urlIds: number[]): Promise<void> { return this.queue.release(owner, urlIds); }
   requeueExpired(now: number): Promise<Map<string, number>> { return this.queue.requeueExpired(now); }
   pending(now: number): Promise<{ queued: number; leased: number }> { return pending(this.pool, now).catch((e) => { throw pgError(this.location, e); }); }
+  savePacing(owner: string, items: HostPacing[]): Promise<void> { return this.queue.savePacing(owner, items); }
 
   // --- ResultSink ---
 

@@ -5,7 +5,7 @@
  * delay from the moment the last one let go (`released_at`), so politeness holds across a handover.
  */
 import type pg from 'pg';
-import { QUEUE_COUNT_CAP, type Claim, type EnqueueItem, type FrontierEntry, type Lease, type UrlSource } from '../../frontier/types.js';
+import { QUEUE_COUNT_CAP, type Claim, type EnqueueItem, type FrontierEntry, type HostPacing, type Lease, type UrlSource } from '../../frontier/types.js';
 import { inTx } from './db.js';
 
 /** What the queue needs from the backend: its pool, its name for messages, the run's pacing. */
@@ -114,7 +114,7 @@ export class PgQueue {
       const queued = async () => (await c.query('SELECT count(*)::int AS n FROM (SELECT 1 FROM frontier WHERE host = $1 AND state = 0 LIMIT $2) q',
         [host, QUEUE_COUNT_CAP])).rows[0].n as number;
       await c.query('INSERT INTO hosts (host) VALUES ($1) ON CONFLICT DO NOTHING', [host]);
-      const h = (await c.query('SELECT owner, lease_until, released_at, crawl_delay_ms, backoff_ms FROM hosts WHERE host = $1 FOR UPDATE', [host])).rows[0];
+      const h = (await c.query('SELECT owner, lease_until, released_at, next_at, crawl_delay_ms, backoff_ms FROM hosts WHERE host = $1 FOR UPDATE', [host])).rows[0];
       if (h.owner && h.owner !== lease.owner && h.lease_until >= now) {
         // Ask again soon rather than at the lease's end: the owner lets go as soon as it has no claims there.
         return { entries: [], remaining: await queued(), busyUntil: Math.min(h.lease_until + 1, now + BUSY_RETRY_MS) };
@@ -140,7 +140,23 @@ export class PgQueue {
       [host, limit, lease.owner, lease.until])).rows;
       // The host is this owner's only while it holds claims there (a write or release lets go).
       if (rows.length) await c.query('UPDATE hosts SET owner = $2, lease_until = $3, released_at = NULL WHERE host = $1', [host, lease.owner, lease.until]);
-      return { entries: rows.map((r) => toEntry(r, host)), remaining: await queued() };
+      // A host changing hands carries the pacing its last owner recorded (savePacing).
+      const handover = rows.length > 0 && h.owner !== lease.owner && (h.next_at !== null || h.crawl_delay_ms !== null || h.backoff_ms !== null);
+      const pacing = handover
+        ? { nextAt: Number(h.next_at ?? 0), crawlDelayMs: h.crawl_delay_ms === null ? null : Number(h.crawl_delay_ms), backoffMs: Number(h.backoff_ms ?? 0) }
+        : undefined;
+      return { entries: rows.map((r) => toEntry(r, host)), remaining: await queued(), ...(pacing ? { pacing } : {}) };
+    });
+  }
+
+  /** Records the pacing of hosts `owner` holds or last held (one statement; rows locked in host order). */
+  savePacing(owner: string, items: HostPacing[]): Promise<void> {
+    const sorted = [...items].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+    return inTx(this.x.pool, this.x.location, async (c) => {
+      await c.query(`UPDATE hosts h SET next_at = v.next_at, crawl_delay_ms = v.crawl_delay_ms, backoff_ms = v.backoff_ms
+        FROM unnest($1::text[], $2::bigint[], $3::int[], $4::int[]) AS v(host, next_at, crawl_delay_ms, backoff_ms)
+        WHERE h.host = v.host AND (h.owner = $5 OR h.owner IS NULL)`,
+      [sorted.map((i) => i.host), sorted.map((i) => Math.round(i.nextAt)), sorted.map((i) => i.crawlDelayMs), sorted.map((i) => i.backoffMs), owner]);
     });
   }
 
