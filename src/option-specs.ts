@@ -76,6 +76,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'recrawlAfter', type: 'duration', default: '1d', group: 'Scheduling', describe: 'On a new run, refetch pages whose last successful fetch is older than this' },
   { key: 'adaptiveRecrawl', type: 'boolean', default: false, group: 'Scheduling', describe: 'Adapt each page\'s refetch interval to how often it changes (halve on change, x1.5 when unchanged, between 1h and 30d)' },
   { key: 'fresh', type: 'boolean', default: false, group: 'Scheduling', describe: 'Start a new run even if the last one was interrupted: that run is ended and its queue dropped (pages, links and history are kept)' },
+  { key: 'lease', type: 'duration', default: '30s', min: 2000, group: 'Scheduling', describe: 'How long a claimed URL (and, with PostgreSQL, its host) stays this worker\'s without a heartbeat; a dead worker\'s work is taken over after it' },
+  { key: 'heartbeat', type: 'duration', default: '5s', min: 100, group: 'Scheduling', describe: 'How often a worker renews its leases (at most a third of --lease)' },
   { key: 'maxTime', type: 'duration', default: '0', group: 'Scheduling', describe: 'Stop gracefully after this long, leaving a resumable run (0: no limit)' },
   { key: 'failOnErrorRate', type: 'number', default: undefined, min: 0, max: 1, group: 'Scheduling', describe: 'Exit 3 when more than this share (0..1) of fetched URLs failed' },
   { key: 'logFormat', type: 'choice', choices: ['plain', 'json'], default: 'plain', group: 'Display', describe: 'Log lines on stderr: plain text or one JSON object per line' },

@@ -86,6 +86,10 @@ export interface CrawlOptions {
   adaptiveRecrawl: boolean;
   /** Start a new run instead of resuming an interrupted one. @default false */
   fresh: boolean;
+  /** Lease of claimed URLs (and PostgreSQL host leases) without a heartbeat. @default '30s' */
+  lease: number | string;
+  /** How often leases are renewed. @default '5s' */
+  heartbeat: number | string;
   maxTime: number | string;
   failOnErrorRate?: number;
   logFormat: 'plain' | 'json';
@@ -144,6 +148,8 @@ export interface ResolvedOptions {
   recrawlAfterMs: number;
   adaptiveRecrawl: boolean;
   fresh: boolean;
+  leaseMs: number;
+  heartbeatMs: number;
   maxTimeMs: number;
   failOnErrorRate?: number;
   logFormat: 'plain' | 'json';

@@ -50,6 +50,9 @@ export function resolveOptions(input: Partial<CrawlOptions> & Record<string, unk
     throw new BadInputError(`${source}: "seeds" must be an array of URL strings`);
   }
   // Phase 3: cross-field rules.
+  if ((v.heartbeat as number) * 3 > (v.lease as number)) {
+    throw new BadInputError(`${source}: --heartbeat must be at most a third of --lease (a lease renewed that rarely runs out under load)`);
+  }
   if ((v.quiet as boolean) && (v.verbose as boolean)) {
     throw new BadInputError(`${source}: --quiet and --verbose conflict; choose one`);
   }
@@ -114,6 +117,8 @@ export function resolveOptions(input: Partial<CrawlOptions> & Record<string, unk
     recrawlAfterMs: v.recrawlAfter as number,
     adaptiveRecrawl: v.adaptiveRecrawl as boolean,
     fresh: v.fresh as boolean,
+    leaseMs: v.lease as number,
+    heartbeatMs: v.heartbeat as number,
     maxTimeMs: v.maxTime as number,
     failOnErrorRate: v.failOnErrorRate as number | undefined,
     logFormat: v.logFormat as ResolvedOptions['logFormat'],

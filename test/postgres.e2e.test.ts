@@ -109,24 +109,25 @@ test('three worker processes share one run: one request at a time per host, the 
 test('a worker killed with SIGKILL: its hosts are taken over after its lease runs out, every page still stored once', { skip }, async () => {
   const site = await startMultiHostSite(6, 30);
   try {
-    const db = `${cluster!.newDatabase()}?crawl_lease_ms=8000`;
+    const db = cluster!.newDatabase();
     const seeds = seedFile(dir, site.hosts.map((h) => h.origin + '/'), 'kill.txt');
-    const victim = startCli(['--urls', seeds, '--db', db, ...POLITE]);
-    await until('the run to start', async () => (await sql(db.split('?')[0], "SELECT 1 FROM run_log WHERE status = 'running'").catch(() => [])).length > 0);
+    // A 6 s lease: the survivor (a `crawl worker`, which takes its options from the run) waits that long.
+    const victim = startCli(['--urls', seeds, '--db', db, ...POLITE, '--lease', '6s', '--heartbeat', '1s']);
+    await until('the run to start', async () => (await sql(db, "SELECT 1 FROM run_log WHERE status = 'running'").catch(() => [])).length > 0);
     const other = startCli(['worker', '--db', db, '--log-format', 'json']);
     // Kill the first worker once it has stored some pages and holds claims.
     await until('the first worker to store pages', async () =>
-      (await sql<{ n: number }>(db.split('?')[0], 'SELECT coalesce(sum(pages), 0)::int AS n FROM run_workers WHERE joined_at = (SELECT min(joined_at) FROM run_workers)'))[0].n >= 10);
+      (await sql<{ n: number }>(db, 'SELECT coalesce(sum(pages), 0)::int AS n FROM run_workers WHERE joined_at = (SELECT min(joined_at) FROM run_workers)'))[0].n >= 10);
     victim.child.kill('SIGKILL');
     const killed = await victim.done;
     assert.equal(killed.signal, 'SIGKILL');
-    // What it held when it died stays claimed until its lease (8 s) runs out.
-    const held = (await sql<{ n: number }>(db.split('?')[0], `SELECT count(*)::int AS n FROM frontier WHERE state = 1
+    // What it held when it died stays claimed until its lease (6 s) runs out.
+    const held = (await sql<{ n: number }>(db, `SELECT count(*)::int AS n FROM frontier WHERE state = 1
       AND owner = (SELECT owner FROM run_workers ORDER BY joined_at LIMIT 1)`))[0].n;
     // The other worker does not end while the dead one's claims are live: it waits, takes them over
     // once the lease runs out, and finishes the run.
     exitOk(await other.done, 'the other worker');
-    await checkShared(site, db.split('?')[0]);
+    await checkShared(site, db);
     let refetched = 0;
     for (const h of site.hosts) for (const [p, n] of h.hits) if (/^\/(p\/\d+)?$/.test(p)) refetched += Math.max(0, n - 1);
     assert.ok(refetched <= held, `refetches (${refetched}) bounded by the killed worker's claims (${held} claimed when it died)`);

@@ -94,7 +94,7 @@ async function drive(
   // Every in-flight fetch listens on it: without this, Node warns of a listener leak above 10 fetches.
   setMaxListeners(opts.concurrency * 2 + 16, ctl.hard.signal);
   const frontier = new Frontier(backend, {
-    limits: opts, claimSize: Math.max(8, opts.perHost * 4), owner,
+    limits: opts, claimSize: Math.max(8, opts.perHost * 4), owner, leaseMs: opts.leaseMs, renewEveryMs: opts.heartbeatMs,
   }, () => ctl.poke());
   const outbox = new Outbox(backend, run.runId, owner, (r) => frontier.added(r.queuedByHost), () => ctl.poke());
   const robots = opts.ignoreRobots ? null : new RobotsPolicy({
