@@ -64,8 +64,7 @@ export async function reparse(opts: ReparseOptions): Promise<ReparseSummary> {
     const warcDir = opts.warc ?? (typeof o.warc === 'string' ? o.warc : undefined);
     if (!warcDir) throw new BadInputError(`the last run of ${opts.db} did not archive with --warc; give the WARC directory with --warc DIR`);
     if (!fs.existsSync(warcDir) || !fs.statSync(warcDir).isDirectory()) throw new BadInputError(`WARC directory ${warcDir} does not exist; give it with --warc DIR`);
-    const pages = store.archivedPages();
-    const files = [...new Set(pages.map((p) => p.warcFile))];
+    const files = store.warcFiles();
     const absent = files.filter((f) => !fs.existsSync(path.join(warcDir, f)));
     if (absent.length > 0) throw new BadInputError(`WARC file${absent.length > 1 ? 's' : ''} missing in ${warcDir}: ${absent.slice(0, 3).join(', ')}${absent.length > 3 ? ', …' : ''}`);
     const maxBytes = typeof o.maxBytes === 'number' ? o.maxBytes : 5 * 1024 * 1024;
@@ -77,8 +76,9 @@ export async function reparse(opts: ReparseOptions): Promise<ReparseSummary> {
       extract: opts.extract ?? (typeof o.extract === 'string' ? o.extract : null),
     });
     const sum: ReparseSummary = { reparsed: 0, changed: 0, truncated: 0, missing: 0, skipped: 0, elapsedMs: 0 };
-    for (let i = 0; i < pages.length; i += BATCH) {
-      const results = await Promise.all(pages.slice(i, i + BATCH).map((p) => reparseOne(pool!, warcDir, p, maxBytes)));
+    // Pages written meanwhile are never read again: the keyset moves on from the last one read.
+    for (let pages = store.archivedPages(0, BATCH); pages.length > 0; pages = store.archivedPages(pages[pages.length - 1]!.urlId, BATCH)) {
+      const results = await Promise.all(pages.map((p) => reparseOne(pool!, warcDir, p, maxBytes)));
       const done: ReparsedPage[] = [];
       for (const r of results) {
         if (r === 'truncated') sum.truncated++;

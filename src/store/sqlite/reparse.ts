@@ -50,6 +50,8 @@ export class ReparseStore {
       linksOf: db.prepare('SELECT dst_id, anchor, rel FROM links WHERE src_id = ?'),
       deleteLink: db.prepare('DELETE FROM links WHERE src_id = ? AND dst_id = ?'),
       insertLink: db.prepare('INSERT OR IGNORE INTO links (src_id, dst_id, anchor, rel) VALUES (?, ?, ?, ?)'),
+      archived: db.prepare(`SELECT url_id AS urlId, url, warc_file AS warcFile, warc_offset AS warcOffset FROM pages
+        WHERE url_id > ? AND warc_file IS NOT NULL AND warc_offset IS NOT NULL ORDER BY url_id LIMIT ?`),
     };
   }
 
@@ -62,10 +64,17 @@ export class ReparseStore {
     return { id: row.id, options };
   }
 
-  /** Pages with an archived response, in file and offset order (reads each file front to back). */
-  archivedPages(): ArchivedPage[] {
-    return this.db.prepare(`SELECT url_id AS urlId, url, warc_file AS warcFile, warc_offset AS warcOffset FROM pages
-      WHERE warc_file IS NOT NULL AND warc_offset IS NOT NULL ORDER BY warc_file, warc_offset`).all() as ArchivedPage[];
+  /** Names of the WARC files the pages point at. */
+  warcFiles(): string[] {
+    return (this.db.prepare('SELECT DISTINCT warc_file AS f FROM pages WHERE warc_file IS NOT NULL').all() as { f: string }[]).map((r) => r.f);
+  }
+
+  /**
+   * The next `limit` pages with an archived response after url_id `after`: keyset paging on the
+   * primary key keeps memory flat and each page of rows one index range, however large the crawl.
+   */
+  archivedPages(after: number, limit: number): ArchivedPage[] {
+    return this.s.archived.all(after, limit) as ArchivedPage[];
   }
 
   /**
