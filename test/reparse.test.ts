@@ -122,3 +122,18 @@ test('crawl reparse waits for no crawl: exit 5 while the run lock is held', asyn
     lock.release();
   }
 });
+
+test('crawl reparse counts the pages its extractor failed on', async () => {
+  const dir = tempDir();
+  const db = path.join(dir, 'site.db');
+  const srv = await startRouteServer({
+    '/p/1': (_q, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end(PAGE('One', '<a href="/p/3">3</a>')); },
+    '/p/3': (_q, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end(PAGE('Three', '')); },
+  });
+  assert.equal((await runCli(['--urls', seedFile(dir, [`${srv.origin}/p/1`]), '--db', db, '--warc', path.join(dir, 'warc'), ...FAST])).code, 0);
+  const r = await runCli(['reparse', '--db', db, '--extract', path.join(ROOT, 'test/fixtures/flaky-extractor.mjs')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /reparsed 2 pages .*the extractor failed on 1 pages/);
+  const ex = rows(db).find((x) => x.url.endsWith('/p/1'))!.extract;
+  assert.equal((JSON.parse(ex!) as { h1: string }).h1, 'One');
+});

@@ -45,6 +45,8 @@ export interface ReparseSummary {
   missing: number;
   /** Records left as they are: not a 2xx HTML response, or the body failed to decode or parse. */
   skipped: number;
+  /** Reparsed pages whose extractor threw (their `extract` is null, as in a crawl). */
+  extractFailed: number;
   elapsedMs: number;
 }
 
@@ -75,7 +77,7 @@ export async function reparse(opts: ReparseOptions): Promise<ReparseSummary> {
       stripParams: Array.isArray(o.stripParams) ? o.stripParams.map(String) : [],
       extract: opts.extract ?? (typeof o.extract === 'string' ? o.extract : null),
     });
-    const sum: ReparseSummary = { reparsed: 0, changed: 0, truncated: 0, missing: 0, skipped: 0, elapsedMs: 0 };
+    const sum: ReparseSummary = { reparsed: 0, changed: 0, truncated: 0, missing: 0, skipped: 0, extractFailed: 0, elapsedMs: 0 };
     // Pages written meanwhile are never read again: the keyset moves on from the last one read.
     for (let pages = store.archivedPages(0, BATCH); pages.length > 0; pages = store.archivedPages(pages[pages.length - 1]!.urlId, BATCH)) {
       const results = await Promise.all(pages.map((p) => reparseOne(pool!, warcDir, p, maxBytes)));
@@ -84,7 +86,10 @@ export async function reparse(opts: ReparseOptions): Promise<ReparseSummary> {
         if (r === 'truncated') sum.truncated++;
         else if (r === 'missing') sum.missing++;
         else if (r === 'skipped') sum.skipped++;
-        else done.push(r);
+        else {
+          done.push(r);
+          if (r.extractFailed) sum.extractFailed++;
+        }
       }
       try { sum.changed += store.writeBatch(done, run.id); } catch (err) { throw dbError(opts.db, err); }
       sum.reparsed += done.length;
@@ -99,7 +104,7 @@ export async function reparse(opts: ReparseOptions): Promise<ReparseSummary> {
 }
 
 /** One page: read its record, decode and parse the body. */
-async function reparseOne(pool: ParsePool, dir: string, p: ArchivedPage, maxBytes: number): Promise<ReparsedPage | 'truncated' | 'missing' | 'skipped'> {
+async function reparseOne(pool: ParsePool, dir: string, p: ArchivedPage, maxBytes: number): Promise<(ReparsedPage & { extractFailed: boolean }) | 'truncated' | 'missing' | 'skipped'> {
   let rec;
   try { rec = await readResponseAt(path.join(dir, p.warcFile), p.warcOffset); } catch { return 'missing'; }
   if (rec.type !== 'response') return 'skipped';
@@ -119,6 +124,7 @@ async function reparseOne(pool: ParsePool, dir: string, p: ArchivedPage, maxByte
       content_hash: r.contentHash, extract: r.extract === undefined ? null : JSON.stringify(r.extract), encoding: r.encoding,
     },
     links: r.links.map((l) => ({ url: l.url, host: hostOf(l.url), anchor: l.text, rel: l.rel })),
+    extractFailed: r.extractError !== undefined,
   };
 }
 

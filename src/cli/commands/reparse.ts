@@ -21,7 +21,7 @@ export interface ReparseArgs {
 
 /** The summary line printed at the end. */
 export function summaryLine(s: ReparseSummary): string {
-  return `reparsed ${s.reparsed} pages (${s.changed} changed content), skipped ${s.truncated} truncated, ${s.missing} missing and ${s.skipped} other records in ${(s.elapsedMs / 1000).toFixed(1)} s`;
+  return `reparsed ${s.reparsed} pages (${s.changed} changed content), skipped ${s.truncated} truncated, ${s.missing} missing and ${s.skipped} other records${s.extractFailed ? `; the extractor failed on ${s.extractFailed} pages` : ''} in ${(s.elapsedMs / 1000).toFixed(1)} s`;
 }
 
 /** Runs the reparse and prints its summary on stderr (as the crawl does). */
