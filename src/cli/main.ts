@@ -16,6 +16,7 @@ import { reportCommand } from './commands/report.js';
 import { runsCommand } from './commands/runs.js';
 import { changesCommand } from './commands/changes.js';
 import { workerCommand } from './commands/worker.js';
+import { reparseCommand } from './commands/reparse.js';
 
 /** Package version, read from package.json. */
 export function version(): string {
@@ -23,9 +24,9 @@ export function version(): string {
   return pkg.version;
 }
 
-const COMMAND_FLAGS = ['db', 'format', 'run', 'limit', 'out', 'top', 'table', 'where', 'columns', 'since', 'change', 'param', 'help', 'version', 'config'];
+const COMMAND_FLAGS = ['db', 'format', 'run', 'limit', 'out', 'top', 'table', 'where', 'columns', 'since', 'change', 'param', 'help', 'version', 'config', 'extract', 'warc', 'workers'];
 
-const COMMANDS = ['query', 'stats', 'search', 'export', 'report', 'runs', 'changes', 'worker'];
+const COMMANDS = ['query', 'stats', 'search', 'export', 'report', 'runs', 'changes', 'worker', 'reparse'];
 
 /** Adds "did you mean …?" to yargs' unknown-argument messages (flags and command names). */
 export function explainUnknown(msg: string, argv: string[] = []): string {
@@ -85,6 +86,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(runsCommand)
       .command(changesCommand)
       .command(workerCommand)
+      .command(reparseCommand)
       .strict()
       .recommendCommands()
       // Repeated list options accumulate (--include a --include b); any other option repeated
