@@ -11,8 +11,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
 
-/** Where the Debian/Ubuntu packages put the server binaries. */
-const BIN_DIRS = ['/usr/lib/postgresql/15/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/14/bin'];
+/**
+ * Where the Debian/Ubuntu packages put the server binaries: 15 (the machine image) first, then any
+ * other installed major version, newest first (`apt-get install postgresql` brings the release's own).
+ */
+const BIN_DIRS = ['/usr/lib/postgresql/15/bin', ...installedMajors().map((v) => `/usr/lib/postgresql/${v}/bin`)];
+
+function installedMajors(): string[] {
+  try {
+    return fs.readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v) && v !== '15').sort((a, b) => Number(b) - Number(a));
+  } catch {
+    return [];
+  }
+}
 
 export interface PgCluster {
   /** postgres://… URL of the test database (no password: trust authentication on loopback). */
