@@ -3,9 +3,12 @@
  * test/helpers/pg.ts) on one machine: one SQLite process, one PostgreSQL worker, three PostgreSQL
  * worker processes (the first `crawl --urls`, two `crawl worker`), on a site of several hosts
  * (several ports). Reports pages/s, crawler CPU ms/page (all worker processes), PostgreSQL CPU
- * ms/page (every server process, sampled from /proc) and server-side duplicate fetches.
+ * ms/page (every server process, sampled from /proc), server-side duplicate fetches and the most
+ * requests any one host had open at once. `--profile` loads pg_stat_statements and adds, per
+ * PostgreSQL setup, the statements that took the server's time.
  */
 import { spawn } from 'node:child_process';
+import pg from 'pg';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +20,10 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(ROOT, 'bin/crawl.js');
 const FLAGS = ['--delay', '0ms', '--per-host', '16', '--concurrency', '16', '--quiet', '--no-progress', '--ignore-robots'];
 
-interface Result { setup: string; exit: string; wallS: number; pagesPerS: number; crawlerCpuMs: number; pgCpuMs: number | null; pages: number; duplicates: number }
+interface Result {
+  setup: string; exit: string; wallS: number; pagesPerS: number; crawlerCpuMs: number; pgCpuMs: number | null; pages: number; duplicates: number;
+  maxInFlight: number;
+}
 
 /** CPU ms of every process of user postgres, by pid (kept after they exit: sampled while they live). */
 class PgCpu {
@@ -65,27 +71,55 @@ async function runSetup(setup: string, sites: Site[], db: string, workers: numbe
   const pgMs = cpu.stop();
   let pages = 0, duplicates = 0;
   for (const s of sites) for (const n of s.requests.values()) { pages++; duplicates += n - 1; }
+  const maxInFlight = Math.max(...sites.map((s) => s.maxInFlight));
   return {
+    maxInFlight,
     setup, exit: rs.map((r) => r.code).join(','), wallS: ms / 1000, pagesPerS: pages / ms * 1000,
     crawlerCpuMs: rs.reduce((a, r) => a + r.cpuMs, 0) / pages, pgCpuMs: db.startsWith('postgres') ? pgMs / pages : null, pages, duplicates,
   };
 }
 
+/** The statements that took the most server time since the last reset, as markdown rows. */
+async function topStatements(url: string, pages: number): Promise<string> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const r = await c.query(`SELECT query, calls, total_exec_time AS ms, sum(total_exec_time) OVER () AS all_ms FROM pg_stat_statements
+      WHERE query NOT ILIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT 8`);
+    return ['| share | ms/page | calls | statement |', '|--:|--:|--:|---|', ...r.rows.map((x) =>
+      `| ${(100 * x.ms / x.all_ms).toFixed(0)}% | ${(x.ms / pages).toFixed(3)} | ${x.calls} | \`${String(x.query).replace(/\s+/g, ' ').slice(0, 110)}\` |`)].join('\n');
+  } finally {
+    await c.end();
+  }
+}
+
+async function resetStatements(url: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  await c.query('SELECT pg_stat_statements_reset()');
+  await c.end();
+}
+
 export async function pgBench(argv: string[]): Promise<void> {
   const opt = (name: string, d: number) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? Number(argv[i + 1]) : d; };
   const pages = opt('pages', 10_000), hostCount = opt('hosts', 4);
-  const cluster = await pgCluster();
+  const profile = argv.includes('--profile');
+  const cluster = await pgCluster(profile ? { preload: 'pg_stat_statements' } : {});
   if (!cluster) throw new Error('no PostgreSQL server binaries: apt-get install -y postgresql');
   const sites = await Promise.all(Array.from({ length: hostCount }, (_, i) => startSite({ pages: Math.ceil(pages / hostCount), extras: false, seed: i + 1 })));
   const tmp = fs.mkdtempSync(path.join(ROOT, 'bench/.pg-'));
   const seeds = path.join(tmp, 'seeds.txt');
   fs.writeFileSync(seeds, sites.map((s) => s.url + '/').join('\n') + '\n');
   const rows: Result[] = [];
+  const profiles: string[] = [];
   try {
     for (const [setup, workers] of [['SQLite, 1 process', 0], ['PostgreSQL, 1 worker', 1], ['PostgreSQL, 3 workers', 3]] as const) {
       process.stderr.write(`bench: ${setup} ...`);
       const db = workers === 0 ? path.join(tmp, 'bench.db') : cluster.newDatabase();
+      if (profile && workers) await resetStatements(cluster.url);
       const r = await runSetup(setup, sites, db, Math.max(1, workers), seeds);
+      if (profile && workers) profiles.push(`### Where PostgreSQL's time went: ${setup}\n\n${await topStatements(cluster.url, r.pages)}`);
       process.stderr.write(` ${r.pages} pages in ${r.wallS.toFixed(1)} s\n`);
       rows.push(r);
     }
@@ -93,13 +127,18 @@ export async function pgBench(argv: string[]): Promise<void> {
     for (const s of sites) await s.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  const table = ['| setup | exit | wall s | pages/s | crawler CPU ms/page | PostgreSQL CPU ms/page | pages | duplicate fetches |', '|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.setup} | ${r.exit} | ${r.wallS.toFixed(1)} | ${r.pagesPerS.toFixed(0)} | ${r.crawlerCpuMs.toFixed(2)} | ${r.pgCpuMs === null ? '–' : r.pgCpuMs.toFixed(2)} | ${r.pages} | ${r.duplicates} |`)].join('\n');
-  const settings = `Settings: ${pages} pages on ${hostCount} hosts (ports), \`crawl ${FLAGS.join(' ')}\`; PostgreSQL 15 on the same machine (fsync off, throwaway cluster).`;
-  process.stdout.write(`\n${table}\n\n${settings}\n`);
+  const table = ['| setup | exit | wall s | pages/s | crawler CPU ms/page | PostgreSQL CPU ms/page | pages | duplicate fetches | max in flight per host |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.setup} | ${r.exit} | ${r.wallS.toFixed(1)} | ${r.pagesPerS.toFixed(0)} | ${r.crawlerCpuMs.toFixed(2)} | ` +
+      `${r.pgCpuMs === null ? '–' : r.pgCpuMs.toFixed(2)} | ${r.pages} | ${r.duplicates} | ${r.maxInFlight} |`)].join('\n');
+  const settings = `Settings: ${pages} pages on ${hostCount} hosts (ports), \`crawl ${FLAGS.join(' ')}\`; PostgreSQL 15 on the same machine (fsync off, throwaway cluster).` +
+    ' "max in flight per host" is counted by the site servers (limit: --per-host 16).';
+  const body = [table, settings, ...profiles].join('\n\n');
+  process.stdout.write(`\n${body}\n`);
   const date = new Date().toISOString().slice(0, 10);
-  const file = path.join(ROOT, 'bench/results', `${date}-pg.md`);
-  fs.writeFileSync(file, `# Bench ${date} (--pg)\n\n${machineDescription(ROOT)}\n\n${table}\n\n${settings}\n`);
+  const name = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : `${date}-pg${profile ? '-profile' : ''}`;
+  const file = path.join(ROOT, 'bench/results', `${name}.md`);
+  fs.writeFileSync(file, `# Bench ${date} (--pg)\n\n${machineDescription(ROOT)}\n\n${body}\n`);
   process.stderr.write(`bench: written to ${path.relative(process.cwd(), file)}\n`);
   process.exit(rows.some((r) => r.exit.split(',').some((c) => c !== '0')) ? 1 : 0);
 }

@@ -66,6 +66,8 @@ export interface Site {
   readonly maxDepth: number;
   /** Longest time between two page (200) responses since the first one, ms: a stall shows here. */
   readonly longestGapMs: number;
+  /** Most requests the site had open at one moment (its per-host concurrency, seen by the server). */
+  readonly maxInFlight: number;
   /** Pages that answered a transient 500 (transientErrorRate). */
   readonly transientPaths: Set<string>;
   /** Every in-scope HTML page path reachable from `/`, in BFS order (the exactly-once ground truth). */
@@ -114,11 +116,13 @@ export async function startSite(opts: SiteOptions = {}): Promise<Site> {
   let otherTotal = 0;
   let base = '';
   let otherBase = '';
-  let lastServed = 0, longestGap = 0;
+  let lastServed = 0, longestGap = 0, inFlight = 0, maxInFlight = 0;
   const transientPaths = new Set<string>();
 
   const server = http.createServer((req, res) => {
     total++;
+    if (++inFlight > maxInFlight) maxInFlight = inFlight;
+    res.once('close', () => { inFlight--; });
     const raw = req.url ?? '/';
     requests.set(raw, (requests.get(raw) ?? 0) + 1);
     if (options.latencyMs > 0) setTimeout(() => respond(req, res, raw), options.latencyMs);
@@ -185,6 +189,7 @@ export async function startSite(opts: SiteOptions = {}): Promise<Site> {
     options,
     maxDepth: maxDepthFor(options.pages, options.fanOut),
     get longestGapMs() { return longestGap; },
+    get maxInFlight() { return maxInFlight; },
     transientPaths,
     reachablePaths: () => reachable(model, overrides, base),
     extraPaths: () => {
@@ -217,6 +222,7 @@ export async function startSite(opts: SiteOptions = {}): Promise<Site> {
       otherTotal = 0;
       lastServed = 0;
       longestGap = 0;
+      maxInFlight = inFlight;
       transientPaths.clear();
     },
     async close() {

@@ -44,12 +44,12 @@ let shared: Promise<PgCluster | undefined> | undefined;
  * message on stderr when PostgreSQL is missing. Throws when CI=true and it is missing. Call it at
  * the top level of a test file (`const pg = await pgCluster()`), so its cleanup belongs to the file.
  */
-export function pgCluster(): Promise<PgCluster | undefined> {
-  shared ??= start();
+export function pgCluster(opts: { preload?: string } = {}): Promise<PgCluster | undefined> {
+  shared ??= start(opts.preload);
   return shared;
 }
 
-async function start(): Promise<PgCluster | undefined> {
+async function start(preload?: string): Promise<PgCluster | undefined> {
   const bin = findPgBin();
   if (!bin) {
     const msg = `PostgreSQL server binaries (initdb, pg_ctl) not found in ${BIN_DIRS.join(', ')}; ` +
@@ -75,7 +75,7 @@ async function start(): Promise<PgCluster | undefined> {
   try {
     run('initdb', ['-A', 'trust', '-E', 'UTF8', '--no-sync', '-U', 'postgres', '-D', data]);
     run('pg_ctl', ['-w', '-D', data, '-l', path.join(dir, 'log'), '-o',
-      `-c listen_addresses=127.0.0.1 -p ${port} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c unix_socket_directories=${dir} -c max_connections=200`, 'start']);
+      `-c listen_addresses=127.0.0.1 -p ${port} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c unix_socket_directories=${dir} -c max_connections=200${preload ? ` -c shared_preload_libraries=${preload}` : ''}`, 'start']);
   } catch (err) {
     const log = fs.existsSync(path.join(dir, 'log')) ? fs.readFileSync(path.join(dir, 'log'), 'utf8') : '';
     stop();
