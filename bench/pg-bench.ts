@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --pg [--pages N] [--hosts N]`: SQLite against PostgreSQL (a throwaway cluster,
+ * `npm run bench -- --pg [--pages N] [--hosts N] [--profile] [--bin PATH] [--setups sqlite,pg1,pg3] [--out NAME]`: SQLite against PostgreSQL (a throwaway cluster,
  * test/helpers/pg.ts) on one machine: one SQLite process, one PostgreSQL worker, three PostgreSQL
  * worker processes (the first `crawl --urls`, two `crawl worker`), on a site of several hosts
  * (several ports). Reports pages/s, crawler CPU ms/page (all worker processes), PostgreSQL CPU
@@ -17,7 +17,8 @@ import { pgCluster } from '../test/helpers/pg.js';
 import { machineDescription } from './report.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = path.join(ROOT, 'bin/crawl.js');
+/** The crawl launcher measured: `--bin` names another checkout's for an A/B run. */
+let BIN = path.join(ROOT, 'bin/crawl.js');
 const FLAGS = ['--delay', '0ms', '--per-host', '16', '--concurrency', '16', '--quiet', '--no-progress', '--ignore-robots'];
 
 interface Result {
@@ -105,6 +106,7 @@ export async function pgBench(argv: string[]): Promise<void> {
   const opt = (name: string, d: number) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? Number(argv[i + 1]) : d; };
   const pages = opt('pages', 10_000), hostCount = opt('hosts', 4);
   const profile = argv.includes('--profile');
+  if (argv.includes('--bin')) BIN = path.resolve(argv[argv.indexOf('--bin') + 1]);
   const cluster = await pgCluster(profile ? { preload: 'pg_stat_statements' } : {});
   if (!cluster) throw new Error('no PostgreSQL server binaries: apt-get install -y postgresql');
   const sites = await Promise.all(Array.from({ length: hostCount }, (_, i) => startSite({ pages: Math.ceil(pages / hostCount), extras: false, seed: i + 1 })));
@@ -114,7 +116,10 @@ export async function pgBench(argv: string[]): Promise<void> {
   const rows: Result[] = [];
   const profiles: string[] = [];
   try {
-    for (const [setup, workers] of [['SQLite, 1 process', 0], ['PostgreSQL, 1 worker', 1], ['PostgreSQL, 3 workers', 3]] as const) {
+    const only = argv.includes('--setups') ? argv[argv.indexOf('--setups') + 1].split(',') : ['sqlite', 'pg1', 'pg3'];
+    const setups = ([['sqlite', 'SQLite, 1 process', 0], ['pg1', 'PostgreSQL, 1 worker', 1], ['pg3', 'PostgreSQL, 3 workers', 3]] as const)
+      .filter(([key]) => only.includes(key));
+    for (const [, setup, workers] of setups) {
       process.stderr.write(`bench: ${setup} ...`);
       const db = workers === 0 ? path.join(tmp, 'bench.db') : cluster.newDatabase();
       if (profile && workers) await resetStatements(cluster.url);
@@ -131,7 +136,7 @@ export async function pgBench(argv: string[]): Promise<void> {
     '|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.setup} | ${r.exit} | ${r.wallS.toFixed(1)} | ${r.pagesPerS.toFixed(0)} | ${r.crawlerCpuMs.toFixed(2)} | ` +
       `${r.pgCpuMs === null ? '–' : r.pgCpuMs.toFixed(2)} | ${r.pages} | ${r.duplicates} | ${r.maxInFlight} |`)].join('\n');
-  const settings = `Settings: ${pages} pages on ${hostCount} hosts (ports), \`crawl ${FLAGS.join(' ')}\`; PostgreSQL 15 on the same machine (fsync off, throwaway cluster).` +
+  const settings = `Crawler: ${path.relative(ROOT, BIN) || BIN}. Settings: ${pages} pages on ${hostCount} hosts (ports), \`crawl ${FLAGS.join(' ')}\`; PostgreSQL 15 on the same machine (fsync off, throwaway cluster).` +
     ' "max in flight per host" is counted by the site servers (limit: --per-host 16).';
   const body = [table, settings, ...profiles].join('\n\n');
   process.stdout.write(`\n${body}\n`);

@@ -55,7 +55,7 @@ export async function classify(ctx: CrawlContext, entry: FrontierEntry, res: Fet
   o.change = changeOf(entry, r.contentHash);
   o.content = {
     title: r.title, description: r.description, canonical: r.canonical, lang: r.lang, h1: r.h1, metaRobots: r.metaRobots,
-    text: r.text, wordCount: r.wordCount, extract: r.extract === undefined ? null : JSON.stringify(r.extract),
+    text: r.text, wordCount: r.wordCount, searchVector: r.searchVector, extract: r.extract === undefined ? null : JSON.stringify(r.extract),
   };
   if (r.extractError !== undefined) { o.errorCode = ErrorCodes.EXTRACT_FAILED; o.errorMessage = r.extractError; }
   o.recrawlIntervalS = nextInterval(ctx.opts, entry.prior, o.change);

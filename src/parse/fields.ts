@@ -10,6 +10,7 @@ import { normalizeUrl, type NormalizeRules } from '../url/normalize.js';
 import { collect } from './collect.js';
 import { collapseWhitespace, visibleText, visibleTextAndWords } from './extract-text.js';
 import type { ParsedLink, ParseOk } from './protocol.js';
+import { tsvectorLiteral } from './search-terms.js';
 
 /** Anchor text is capped so a link wrapped around a whole article does not bloat the database. */
 export const MAX_ANCHOR_TEXT = 300;
@@ -67,7 +68,7 @@ function textOf(el: Element): string {
 }
 
 /** The parse result: URLs resolved and normalized, whitespace collapsed, links deduplicated, content hashed. */
-export function toParseOk(f: PageFields, pageUrl: string, encoding: string, rules: NormalizeRules): ParseOk {
+export function toParseOk(f: PageFields, pageUrl: string, encoding: string, rules: NormalizeRules, searchVector = false): ParseOk {
   const base = baseUrl(f.base, pageUrl);
   const title = f.title === null ? null : collapseWhitespace(f.title);
   let description: string | null = null;
@@ -92,6 +93,7 @@ export function toParseOk(f: PageFields, pageUrl: string, encoding: string, rule
     links: links(f.anchors, base, rules),
     text: UTF8.encode(f.text),
     wordCount: f.words,
+    ...(searchVector ? { searchVector: tsvectorLiteral(title, f.text) } : {}),
     contentHash: createHash('sha256').update(`${title ?? ''}\n${f.text}`).digest('hex'),
   };
 }

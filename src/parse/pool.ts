@@ -30,6 +30,8 @@ export interface ParsePoolOptions {
   stripParams: string[];
   /** Custom extractor module: a file path or a file: URL, or null. */
   extract: string | null;
+  /** Build each page's PostgreSQL tsvector in the parse threads (Backend.searchVectors). */
+  searchVector?: boolean;
 }
 
 /**
@@ -103,7 +105,7 @@ export class ParsePool {
     this.threadOf = new Int32Array(new SharedArrayBuffer(4 * slots));
     this.freeSlots = Array.from({ length: slots }, (_, i) => i);
     const workerData: ParseWorkerData = {
-      stripParams: opts.stripParams, extract: toFileUrl(opts.extract),
+      stripParams: opts.stripParams, extract: toFileUrl(opts.extract), searchVector: opts.searchVector === true,
       busyUs: this.busyUs.buffer as SharedArrayBuffer,
       startStamps: this.stamps.buffer as SharedArrayBuffer, startThreads: this.threadOf.buffer as SharedArrayBuffer,
     };

@@ -22,6 +22,8 @@ export interface ParseWorkerData {
   startStamps?: SharedArrayBuffer;
   /** Optional shared Int32 array: the worker's threadId at `startThreads[task.slot]`, stored with the stamp. */
   startThreads?: SharedArrayBuffer;
+  /** Also build each page's PostgreSQL tsvector (ParseOk.searchVector): the backend asked for it. */
+  searchVector?: boolean;
 }
 
 /** One page to parse. `body` is copied to the thread (structured clone). */
@@ -71,6 +73,8 @@ export interface ParseOk {
    */
   text: Uint8Array;
   wordCount: number;
+  /** The page's tsvector in PostgreSQL's input syntax (search-terms.ts), when ParseWorkerData.searchVector is set. */
+  searchVector?: string;
   /** sha256 hex of title + "\n" + visible text: equal hashes mean the same content to a reader. */
   contentHash: string;
   /** Result of the custom extractor (JSON-serializable), absent without --extract. */

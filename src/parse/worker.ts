@@ -119,7 +119,7 @@ function parsePage(task: ParseTask): ParseResult | Promise<ParseResult> {
       ({ text: html, encoding } = decodeAs(bytes, change));
       fields = fieldsOf(html);
     }
-    ok = toParseOk(fields, task.url, sniffed.overridden ? `${encoding} (${sniffed.overridden})` : encoding, rules);
+    ok = toParseOk(fields, task.url, sniffed.overridden ? `${encoding} (${sniffed.overridden})` : encoding, rules, settings.searchVector === true);
   } catch (err) {
     return { ok: false, code: 'PARSE_FAILED', message: errorMessage(err) };
   }

@@ -110,6 +110,8 @@ export interface PageOutcome {
     /** UTF-8 bytes of the visible text (see ParseOk.text). */
     text: Uint8Array;
     wordCount: number;
+    /** The tsvector of title and text, built by a parse thread when the backend asks (Backend.searchVectors). */
+    searchVector?: string;
     extract: string | null;
   } | null;
   /**
@@ -220,6 +222,8 @@ export interface Backend extends RunLog, QueuePort, ResultSink, RobotsCache {
    * claims, hosts are leased to one owner at a time, and a run ends when the last worker leaves.
    */
   readonly sharedRuns?: boolean;
+  /** Pages come with `content.searchVector`, built in the parse threads (PostgreSQL: its server need not). */
+  readonly searchVectors?: boolean;
   /** Share of its writer thread's time spent writing (0..1), where it has one. */
   utilization(): number;
   /** Finishes pending writes and closes. */

@@ -18,6 +18,7 @@ import { BadInputError } from '../../errors.js';
 import { addOutputOptions, writeRows, type OutputArgs, type OutputStream } from '../output.js';
 import { withReadOnly } from '../readonly-db.js';
 import { isPostgres, withPgReadOnly } from '../pg-readonly.js';
+import { tsqueryOf } from '../../store/postgres/tsquery.js';
 
 /** Arguments of `crawl search`. */
 export interface SearchArgs extends OutputArgs {
@@ -78,26 +79,29 @@ export function searchPages(db: Database.Database, terms: string, limit = 20): S
   }
 }
 
-/** The PostgreSQL query syntax (websearch_to_tsquery), quoted in messages. */
+/** The PostgreSQL query syntax (src/store/postgres/tsquery.ts), quoted in messages. */
 export const PG_SEARCH_SYNTAX_HELP =
-  'PostgreSQL syntax (websearch_to_tsquery): words match all of them; "exact phrase"; a or b; -word excludes. ' +
-  'No prefix*, NEAR or title: (FTS5 only); a bad query never fails, it matches less';
+  'PostgreSQL syntax (web search): words match all of them; "exact phrase"; a or b; -word excludes; pre* prefix; ' +
+  'title:word. No NEAR or AND/NOT keywords (FTS5 only); a bad query never fails, it matches less';
 
 /**
- * Search on PostgreSQL: the pages.search tsvector (title weight A, text B), best ts_rank_cd first.
+ * Search on PostgreSQL: the pages.search tsvector (title weight A, text B). As on SQLite, pages with
+ * every searched word in the title come first, then the others, best ts_rank_cd first within each.
  * `rank` is negated so that, as with bm25, lower is better; snippets mark matches with [ and ].
  */
 export async function searchPagesPg(c: import('pg').Client, terms: string, limit = 20): Promise<SearchHit[]> {
   if (terms.trim() === '') throw new BadInputError(`search terms are empty. ${PG_SEARCH_SYNTAX_HELP}`);
   if (!Number.isInteger(limit) || limit < 1) throw new BadInputError(`--limit ${limit}: give a whole number of at least 1`);
+  const query = tsqueryOf(terms);
+  if (query === null) return []; // no word in it (only punctuation): nothing can match
   const r = await c.query(
-    `WITH q AS (SELECT websearch_to_tsquery('simple', $1) AS q),
-     hits AS (SELECT p.url_id, p.url, p.title, p.text, -ts_rank_cd('{0.1, 0.2, 0.2, 1.0}', p.search, q.q) AS rank, q.q
-       FROM pages p, q WHERE p.search @@ q.q ORDER BY rank, p.url LIMIT $2)
+    `WITH q AS (SELECT $1::tsquery AS q, $3::tsquery AS qt),
+     hits AS (SELECT p.url_id, p.url, p.title, p.text, -ts_rank_cd('{0.1, 0.2, 0.2, 1.0}', p.search, q.q) AS rank, p.search @@ q.qt AS in_title, q.q
+       FROM pages p, q WHERE p.search @@ q.q ORDER BY in_title DESC, rank, p.url LIMIT $2)
      SELECT url, title, rank::float8 AS rank,
        ts_headline('simple', coalesce(title, '') || ' — ' || coalesce(text, ''), q,
          'StartSel=[, StopSel=], MaxWords=16, MinWords=6, ShortWord=2, FragmentDelimiter=…, MaxFragments=1') AS snippet
-     FROM hits ORDER BY rank, url`, [terms, limit]);
+     FROM hits ORDER BY in_title DESC, rank, url`, [query, limit, tsqueryOf(terms, true)]);
   return r.rows as SearchHit[];
 }
 

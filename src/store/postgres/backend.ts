@@ -23,6 +23,7 @@ export class PostgresBackend implements Backend {
   readonly kind = 'postgres';
   /** Several processes may take part in one run. */
   readonly sharedRuns = true;
+  readonly searchVectors = true;
   readonly location: string;
   private readonly x: QueueContext;
   private readonly queue: PgQueue;

@@ -83,7 +83,9 @@ export async function migrate(pool: pg.Pool, location: string): Promise<void> {
     if (!r.rows.length) await c.query('INSERT INTO schema_version VALUES (0)');
     if (v > PG_MIGRATIONS.length) throw new DatabaseError(`${location}: schema version ${v} is newer than this build (${PG_MIGRATIONS.length}); upgrade crawl`);
     for (; v < PG_MIGRATIONS.length; v++) {
-      await c.query(PG_MIGRATIONS[v]);
+      const step = PG_MIGRATIONS[v];
+      if (typeof step === 'string') await c.query(step);
+      else await step(c);
       await c.query('UPDATE schema_version SET version = $1', [v + 1]);
     }
   });

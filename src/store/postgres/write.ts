@@ -6,15 +6,16 @@
 import type pg from 'pg';
 import type { EnqueueItem } from '../../frontier/types.js';
 import { countOutcome, emptyCounters, type LinkRecord, type OutcomeBatch, type PageOutcome, type WriteResult } from '../types.js';
+import { tsvectorLiteral } from '../../parse/search-terms.js';
 import { enqueueIds, releaseIdleHosts, urlIds } from './queue.js';
 
 const FETCH_COLS = ['run_id', 'fetched_at', 'status', 'final_url', 'redirect_to', 'content_type', 'encoding', 'bytes', 'duration_ms', 'ttfb_ms',
   'attempts', 'error_code', 'error_message', 'etag', 'last_modified', 'noindex', 'nofollow', 'content_hash', 'last_ok_at', 'last_changed_at',
   'recrawl_interval_s'] as const;
-const CONTENT_COLS = ['title', 'description', 'canonical', 'lang', 'h1', 'meta_robots', 'text', 'word_count', 'extract'] as const;
+const CONTENT_COLS = ['title', 'description', 'canonical', 'lang', 'h1', 'meta_robots', 'text', 'word_count', 'search', 'extract'] as const;
 const TYPES: Record<string, string> = {
   url_id: 'bigint', run_id: 'bigint', status: 'int', bytes: 'bigint', duration_ms: 'int', ttfb_ms: 'int', attempts: 'int', noindex: 'int',
-  nofollow: 'int', recrawl_interval_s: 'int', word_count: 'int', depth: 'int', not_modified: 'bool', content_mode: 'int',
+  nofollow: 'int', recrawl_interval_s: 'int', word_count: 'int', depth: 'int', not_modified: 'bool', content_mode: 'int', search: 'tsvector',
 };
 const typeOf = (col: string) => TYPES[col] ?? 'text';
 
@@ -77,6 +78,7 @@ function pageRow(o: PageOutcome, runId: number): Row {
   const ok = o.change === 'new' || o.change === 'changed' || o.change === 'unchanged';
   const changed = o.change === 'new' || o.change === 'changed';
   const c = o.content;
+  const text = c ? Buffer.from(c.text.buffer, c.text.byteOffset, c.text.byteLength).toString('utf8').replace(/\0/g, '') : null;
   return {
     url_id: o.entry.urlId, url: o.entry.url, host: o.entry.host, depth: o.entry.depth, source: o.entry.source, run_id: runId,
     fetched_at: o.fetchedAt, status: o.status, final_url: o.finalUrl, redirect_to: o.redirectTo, content_type: o.contentType,
@@ -85,8 +87,9 @@ function pageRow(o: PageOutcome, runId: number): Row {
     noindex: o.noindex ? 1 : 0, nofollow: o.nofollow ? 1 : 0, content_hash: o.contentHash, last_ok_at: ok ? o.fetchedAt : null,
     last_changed_at: changed ? o.fetchedAt : null, recrawl_interval_s: o.recrawlIntervalS,
     title: c?.title ?? null, description: c?.description ?? null, canonical: c?.canonical ?? null, lang: c?.lang ?? null, h1: c?.h1 ?? null,
-    meta_robots: c?.metaRobots ?? null, text: c ? Buffer.from(c.text.buffer, c.text.byteOffset, c.text.byteLength).toString('utf8').replace(/\0/g, '') : null,
-    word_count: c?.wordCount ?? null, extract: c?.extract ?? null,
+    meta_robots: c?.metaRobots ?? null, text, word_count: c?.wordCount ?? null, extract: c?.extract ?? null,
+    // Built by a parse thread; a page from elsewhere (a library caller's own outcome) gets it here.
+    search: c ? c.searchVector ?? tsvectorLiteral(c.title, text!) : null,
     // 2: the content columns are rewritten (changed content), 1: only extract (unchanged), 0: untouched.
     content_mode: c && changed ? 2 : c && o.change === 'unchanged' && c.extract !== null ? 1 : 0,
   };
