@@ -24,26 +24,32 @@ const FLAGS = ['--delay', '0ms', '--per-host', '16', '--concurrency', '16', '--q
 interface Result {
   setup: string; exit: string; wallS: number; pagesPerS: number; crawlerCpuMs: number; pgCpuMs: number | null; pages: number; duplicates: number;
   maxInFlight: number;
+  /** Pages written by each worker, in the order they joined. */
+  perWorker: string;
+  /** Deadlocks the server detected (each one is retried, after deadlock_timeout: 1 s). */
+  deadlocks: number | null;
 }
 
-/** CPU ms of every process of user postgres, by pid (kept after they exit: sampled while they live). */
+/**
+ * CPU ms of the bench cluster's server processes (the postmaster and its children; other clusters
+ * on the machine, e.g. tests running meanwhile, are not counted), by pid, kept after they exit.
+ */
 class PgCpu {
   private readonly seen = new Map<number, number>();
+  constructor(private readonly postmaster: number) {}
   private timer: NodeJS.Timeout | undefined;
   start(): void { this.sample(); this.timer = setInterval(() => this.sample(), 100); }
   stop(): number { clearInterval(this.timer); this.sample(); let t = 0; for (const v of this.seen.values()) t += v; this.seen.clear(); return t; }
   private sample(): void {
     for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
       try {
-        const st = fs.statSync(`/proc/${pid}`);
-        if (st.uid !== postgresUid) continue;
         const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        if (Number(pid) !== this.postmaster && Number(f[1]) !== this.postmaster) continue; // f[1]: the parent pid
         this.seen.set(Number(pid), (Number(f[11]) + Number(f[12])) * 10); // clock ticks of 10 ms
       } catch { /* gone */ }
     }
   }
 }
-const postgresUid = (() => { try { return fs.statSync('/var/lib/postgresql').uid; } catch { return -1; } })();
 
 function crawlProc(args: string[]): Promise<{ code: number | null; cpuMs: number }> {
   return new Promise((resolve) => {
@@ -57,9 +63,9 @@ function crawlProc(args: string[]): Promise<{ code: number | null; cpuMs: number
   });
 }
 
-async function runSetup(setup: string, sites: Site[], db: string, workers: number, seeds: string): Promise<Result> {
+async function runSetup(setup: string, sites: Site[], db: string, workers: number, seeds: string, postmaster: number): Promise<Result> {
   for (const s of sites) s.resetCounts();
-  const cpu = new PgCpu();
+  const cpu = new PgCpu(postmaster);
   cpu.start();
   const t = performance.now();
   const procs = [crawlProc(['--urls', seeds, '--db', db, ...FLAGS])];
@@ -73,8 +79,16 @@ async function runSetup(setup: string, sites: Site[], db: string, workers: numbe
   let pages = 0, duplicates = 0;
   for (const s of sites) for (const n of s.requests.values()) { pages++; duplicates += n - 1; }
   const maxInFlight = Math.max(...sites.map((s) => s.maxInFlight));
+  let perWorker = '–', deadlocks: number | null = null;
+  if (db.startsWith('postgres')) {
+    const c = new pg.Client({ connectionString: db });
+    await c.connect();
+    perWorker = (await c.query('SELECT pages FROM run_workers ORDER BY joined_at')).rows.map((r) => r.pages).join(' / ');
+    deadlocks = Number((await c.query('SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()')).rows[0].deadlocks);
+    await c.end();
+  }
   return {
-    maxInFlight,
+    maxInFlight, perWorker, deadlocks,
     setup, exit: rs.map((r) => r.code).join(','), wallS: ms / 1000, pagesPerS: pages / ms * 1000,
     crawlerCpuMs: rs.reduce((a, r) => a + r.cpuMs, 0) / pages, pgCpuMs: db.startsWith('postgres') ? pgMs / pages : null, pages, duplicates,
   };
@@ -94,6 +108,36 @@ async function topStatements(url: string, pages: number): Promise<string> {
   }
 }
 
+/**
+ * Samples pg_stat_activity every 20 ms while a setup runs: what the crawler's connections were doing
+ * (running, waiting on a lock, idle in a transaction), per statement. Lock waits show contention
+ * between workers that pg_stat_statements counts as execution time.
+ */
+function sampleActivity(url: string): { stop(): Promise<string> } {
+  const c = new pg.Client({ connectionString: url });
+  const seen = new Map<string, number>();
+  let samples = 0, running = true;
+  const loop = (async () => {
+    await c.connect();
+    while (running) {
+      const r = await c.query(`SELECT state, coalesce(wait_event_type, 'CPU') AS w, left(regexp_replace(query, '\\s+', ' ', 'g'), 60) AS q
+        FROM pg_stat_activity WHERE application_name = 'crawl' AND state <> 'idle'`);
+      samples++;
+      for (const x of r.rows) { const k = `${x.state} | ${x.w} | \`${x.q}\``; seen.set(k, (seen.get(k) ?? 0) + 1); }
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    await c.end();
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return ['| busy connections (mean) | state | waiting on | statement |', '|--:|---|---|---|',
+        ...[...seen].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k, n]) => `| ${(n / samples).toFixed(2)} | ${k} |`)].join('\n');
+    },
+  };
+}
+
 async function resetStatements(url: string): Promise<void> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
@@ -109,6 +153,7 @@ export async function pgBench(argv: string[]): Promise<void> {
   if (argv.includes('--bin')) BIN = path.resolve(argv[argv.indexOf('--bin') + 1]);
   const cluster = await pgCluster(profile ? { preload: 'pg_stat_statements' } : {});
   if (!cluster) throw new Error('no PostgreSQL server binaries: apt-get install -y postgresql');
+  const postmaster = Number(fs.readFileSync(path.join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   const sites = await Promise.all(Array.from({ length: hostCount }, (_, i) => startSite({ pages: Math.ceil(pages / hostCount), extras: false, seed: i + 1 })));
   const tmp = fs.mkdtempSync(path.join(ROOT, 'bench/.pg-'));
   const seeds = path.join(tmp, 'seeds.txt');
@@ -123,8 +168,12 @@ export async function pgBench(argv: string[]): Promise<void> {
       process.stderr.write(`bench: ${setup} ...`);
       const db = workers === 0 ? path.join(tmp, 'bench.db') : cluster.newDatabase();
       if (profile && workers) await resetStatements(cluster.url);
-      const r = await runSetup(setup, sites, db, Math.max(1, workers), seeds);
-      if (profile && workers) profiles.push(`### Where PostgreSQL's time went: ${setup}\n\n${await topStatements(cluster.url, r.pages)}`);
+      const activity = profile && workers ? sampleActivity(cluster.url) : null;
+      const r = await runSetup(setup, sites, db, Math.max(1, workers), seeds, postmaster);
+      if (activity) {
+        profiles.push(`### Where PostgreSQL's time went: ${setup}\n\n${await topStatements(cluster.url, r.pages)}\n\n` +
+          `What the crawler's connections were doing (sampled every 20 ms):\n\n${await activity.stop()}`);
+      }
       process.stderr.write(` ${r.pages} pages in ${r.wallS.toFixed(1)} s\n`);
       rows.push(r);
     }
@@ -132,10 +181,10 @@ export async function pgBench(argv: string[]): Promise<void> {
     for (const s of sites) await s.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  const table = ['| setup | exit | wall s | pages/s | crawler CPU ms/page | PostgreSQL CPU ms/page | pages | duplicate fetches | max in flight per host |',
-    '|---|---|---|---|---|---|---|---|---|',
+  const table = ['| setup | exit | wall s | pages/s | crawler CPU ms/page | PostgreSQL CPU ms/page | pages | duplicate fetches | max in flight per host | pages per worker | deadlocks |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.setup} | ${r.exit} | ${r.wallS.toFixed(1)} | ${r.pagesPerS.toFixed(0)} | ${r.crawlerCpuMs.toFixed(2)} | ` +
-      `${r.pgCpuMs === null ? '–' : r.pgCpuMs.toFixed(2)} | ${r.pages} | ${r.duplicates} | ${r.maxInFlight} |`)].join('\n');
+      `${r.pgCpuMs === null ? '–' : r.pgCpuMs.toFixed(2)} | ${r.pages} | ${r.duplicates} | ${r.maxInFlight} | ${r.perWorker} | ${r.deadlocks ?? '–'} |`)].join('\n');
   const settings = `Crawler: ${path.relative(ROOT, BIN) || BIN}. Settings: ${pages} pages on ${hostCount} hosts (ports), \`crawl ${FLAGS.join(' ')}\`; PostgreSQL 15 on the same machine (fsync off, throwaway cluster).` +
     ' "max in flight per host" is counted by the site servers (limit: --per-host 16).';
   const body = [table, settings, ...profiles].join('\n\n');

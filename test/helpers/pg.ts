@@ -30,6 +30,8 @@ export interface PgCluster {
   url: string;
   /** A URL to another, new, empty database of the same cluster. */
   newDatabase(): string;
+  /** The cluster's data directory (postmaster.pid holds the server's pid). */
+  dataDir: string;
 }
 
 /** The directory holding initdb and pg_ctl, or undefined. */
@@ -89,7 +91,7 @@ async function start(preload?: string): Promise<PgCluster | undefined> {
     run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', name]);
     return `postgres://postgres@127.0.0.1:${port}/${name}`;
   };
-  return { url: newDatabase(), newDatabase };
+  return { url: newDatabase(), newDatabase, dataDir: data };
 }
 
 function freePort(): Promise<number> {

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { QUEUE_COUNT_CAP, type Claim, type EnqueueItem, type FrontierEntry, type HostPacing, type Lease, type UrlSource } from '../../frontier/types.js';
+import { leaveToWanter, recordWant, shouldYield } from './balance.js';
 import { inTx } from './db.js';
 
 /** What the queue needs from the backend: its pool, its name for messages, the run's pacing. */
@@ -28,9 +29,10 @@ const BUDGET_LOCK = 7_340_003;
 export const BUSY_RETRY_MS = 2_000;
 
 /**
- * Lets go of this owner's hosts where it holds no claim any more. The host rows are locked first (in
- * host order: no deadlocks), in a statement of their own: a claim of the same owner that committed
- * meanwhile is then visible to the check, which a single statement's snapshot would miss.
+ * Lets go of this owner's hosts where it holds no claim any more (it takes them again with its next
+ * claim unless a worker holding fewer hosts asked for them: balance.ts). The host rows are locked first (in host order: no deadlocks), in a statement of their own: a claim
+ * of the same owner that committed meanwhile is then visible to the check, which a single
+ * statement's snapshot would miss.
  */
 export async function releaseIdleHosts(c: pg.PoolClient, hosts: string[], owner: string): Promise<void> {
   if (!hosts.length) return;
@@ -114,11 +116,20 @@ export class PgQueue {
       const queued = async () => (await c.query('SELECT count(*)::int AS n FROM (SELECT 1 FROM frontier WHERE host = $1 AND state = 0 LIMIT $2) q',
         [host, QUEUE_COUNT_CAP])).rows[0].n as number;
       await c.query('INSERT INTO hosts (host) VALUES ($1) ON CONFLICT DO NOTHING', [host]);
-      const h = (await c.query('SELECT owner, lease_until, released_at, next_at, crawl_delay_ms, backoff_ms FROM hosts WHERE host = $1 FOR UPDATE', [host])).rows[0];
+      const h = (await c.query(`SELECT owner, lease_until, released_at, next_at, crawl_delay_ms, backoff_ms, wanted_at, wanted_by, wanted_holds
+        FROM hosts WHERE host = $1 FOR UPDATE`, [host])).rows[0];
+      const retry = { entries: [], busyUntil: now + BUSY_RETRY_MS };
       if (h.owner && h.owner !== lease.owner && h.lease_until >= now) {
-        // Ask again soon rather than at the lease's end: the owner lets go as soon as it has no claims there.
+        // Ask again soon rather than at the lease's end: the owner lets go as soon as it has no claims
+        // there, and gives the host up if it holds more than its share (balance.ts).
+        await recordWant(c, host, h, lease.owner, now);
         return { entries: [], remaining: await queued(), busyUntil: Math.min(h.lease_until + 1, now + BUSY_RETRY_MS) };
       }
+      if (h.owner === lease.owner && await shouldYield(c, h, lease.owner, now)) {
+        await releaseIdleHosts(c, [host], lease.owner); // now, or when its last claim here is written
+        return { ...retry, remaining: await queued() };
+      }
+      if (h.owner !== lease.owner && await leaveToWanter(c, h, lease.owner, now)) return { ...retry, remaining: await queued() };
       if (h.owner !== lease.owner) {
         // A new owner: the last one's pace holds from when it let go (or its lease ran out).
         const from = h.owner ? h.lease_until : h.released_at;
@@ -139,7 +150,10 @@ export class PgQueue {
         FROM upd JOIN urls u ON u.id = upd.url_id LEFT JOIN pages p ON p.url_id = upd.url_id ORDER BY upd.depth, upd.url_id`,
       [host, limit, lease.owner, lease.until])).rows;
       // The host is this owner's only while it holds claims there (a write or release lets go).
-      if (rows.length) await c.query('UPDATE hosts SET owner = $2, lease_until = $3, released_at = NULL WHERE host = $1', [host, lease.owner, lease.until]);
+      if (rows.length) {
+        await c.query(`UPDATE hosts SET owner = $2, lease_until = $3, released_at = NULL,
+          wanted_by = CASE WHEN wanted_by = $2 THEN NULL ELSE wanted_by END WHERE host = $1`, [host, lease.owner, lease.until]);
+      }
       // A host changing hands carries the pacing its last owner recorded (savePacing).
       const handover = rows.length > 0 && h.owner !== lease.owner && (h.next_at !== null || h.crawl_delay_ms !== null || h.backoff_ms !== null);
       const pacing = handover
