@@ -136,7 +136,7 @@ test('pacing goes with the host: the next owner gets the Crawl-delay, back-off a
     const c1 = await w1.claim('a.test', 1, lease('w1'));
     assert.equal(c1.pacing, undefined, 'nothing recorded yet');
     const nextAt = Date.now() + 500;
-    await w1.savePacing('w1', [{ host: 'a.test', nextAt, crawlDelayMs: 300, backoffMs: 400 }]);
+    await w1.savePacing('w1', [{ host: 'a.test', nextAt, crawlDelayMs: 300, backoffMs: 400, robotsRetryAt: null, robotsFailures: 0 }]);
     await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(c1.entries[0])], skipped: [], requests: 1 });
     const paced = await w2.claim('a.test', 5, lease('w2'));
     assert.deepEqual(paced.entries, []);
@@ -144,7 +144,7 @@ test('pacing goes with the host: the next owner gets the Crawl-delay, back-off a
     await new Promise((r) => setTimeout(r, paced.busyUntil! - Date.now() + 5));
     const taken = await w2.claim('a.test', 5, lease('w2'));
     assert.equal(taken.entries.length, 1);
-    assert.deepEqual(taken.pacing, { nextAt, crawlDelayMs: 300, backoffMs: 400 });
+    assert.deepEqual(taken.pacing, { nextAt, crawlDelayMs: 300, backoffMs: 400, robotsRetryAt: null, robotsFailures: 0 });
   } finally {
     await close();
   }

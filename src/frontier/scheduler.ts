@@ -1,6 +1,7 @@
 /**
  * Which host goes next. The scheduler keeps, per host, a small buffer of claimed entries, the
- * entries waiting for a retry time, and the pacing state (delay, Crawl-delay, back-off, Retry-After).
+ * entries waiting for a retry time, and the pacing state (delay, Crawl-delay, back-off, Retry-After,
+ * robots.txt retries).
  * Hosts are served round-robin, so one slow or backed-off host never blocks the others; each host's
  * URLs come lowest depth first. Queue sizes are the backend's: set by each claim's answer, grown by
  * each enqueue's answer (./frontier.ts).
@@ -44,6 +45,10 @@ export interface HostState {
   claimAfter: number;
   /** robots.txt verdicts arrived for this host; until then one fetch at a time (Crawl-delay unknown). */
   robotsReady: boolean;
+  /** robots.txt is unavailable (5xx/429) until this time, ms (0: not failing). */
+  robotsRetryAt: number;
+  /** Consecutive unavailable robots.txt answers, this owner's and those carried from earlier owners. */
+  robotsFailures: number;
 }
 
 /** What next() hands out. */
@@ -62,6 +67,12 @@ export class Scheduler {
   private cursor = 0;
   /** Hosts whose pacing changed since takePacing() (shared runs record it for the next owner). */
   private readonly paced = new Set<HostState>();
+  /**
+   * Some change in `paced` makes a host wait longer (back-off, Retry-After, Crawl-delay, robots.txt
+   * retry): a next owner that missed it would hit the host too soon, so it is recorded at once
+   * rather than with the next heartbeat. Shortening changes (a back-off decaying) wait for it.
+   */
+  private lengthened = false;
   /** Fetches in flight, and started this run (every host together). */
   inflight = 0;
   started = 0;
@@ -85,7 +96,7 @@ export class Scheduler {
     if (!h) {
       h = {
         host, queued: 0, buffer: [], retries: [], inflight: 0, nextAt: 0, crawlDelayMs: 0, backoffMs: 0, failStreak: 0, started: 0,
-        claiming: false, claimAfter: 0, robotsReady: false,
+        claiming: false, claimAfter: 0, robotsReady: false, robotsRetryAt: 0, robotsFailures: 0,
       };
       this.hosts.set(host, h);
     }
@@ -163,7 +174,7 @@ export class Scheduler {
     const cap = this.limits.maxCrawlDelayMs;
     h.backoffMs = retryAfterMs !== undefined ? Math.min(cap, retryAfterMs) : Math.min(cap, h.backoffMs ? h.backoffMs * 2 : 1000);
     h.nextAt = Math.max(h.nextAt, now + h.backoffMs);
-    this.paced.add(h);
+    this.lengthen(h);
   }
 
   /**
@@ -179,10 +190,21 @@ export class Scheduler {
     if (countFailure && ++h.failStreak >= HOST_FAILURE_STREAK) this.backOff(h, now);
   }
 
-  /** Blocks a host until `untilMs` without changing its back-off (e.g. robots.txt retry time). */
+  /**
+   * robots.txt is unavailable: blocks the host until its retry time `untilMs` without changing its
+   * back-off, and counts the failure (a next owner neither fetches robots.txt before that time nor
+   * gets the retries already spent again).
+   */
   holdUntil(h: HostState, untilMs: number): void {
     h.nextAt = Math.max(h.nextAt, untilMs);
-    this.paced.add(h);
+    h.robotsRetryAt = Math.max(h.robotsRetryAt, untilMs);
+    h.robotsFailures++;
+    this.lengthen(h);
+  }
+
+  /** robots.txt failures already spent for `host` (carried from earlier owners included), for the robots gate. */
+  robotsSpent(host: string): number {
+    return this.hosts.get(host)?.robotsFailures ?? 0;
   }
 
   /** Puts an entry back at the head of its host's buffer (robots.txt not ready). */
@@ -197,7 +219,10 @@ export class Scheduler {
     if (h.robotsReady) return;
     h.robotsReady = true;
     h.crawlDelayMs = Math.min(this.limits.maxCrawlDelayMs, crawlDelayMs ?? 0);
-    this.holdUntil(h, now + h.crawlDelayMs);
+    h.nextAt = Math.max(h.nextAt, now + h.crawlDelayMs);
+    h.robotsRetryAt = 0;
+    h.robotsFailures = 0;
+    if (h.crawlDelayMs > 0) this.lengthen(h); else this.paced.add(h);
   }
 
   /** A host changed hands: continue the pacing its last owner recorded (never faster than ours). */
@@ -208,12 +233,27 @@ export class Scheduler {
     }
     h.backoffMs = Math.max(h.backoffMs, Math.min(this.limits.maxCrawlDelayMs, p.backoffMs));
     h.nextAt = Math.max(h.nextAt, p.nextAt);
+    if (!h.robotsReady && (p.robotsRetryAt !== null || p.robotsFailures > 0)) {
+      // robots.txt was failing: no fetch (of it or of a page) before its retry time, and its retries count.
+      h.robotsRetryAt = Math.max(h.robotsRetryAt, p.robotsRetryAt ?? 0);
+      h.nextAt = Math.max(h.nextAt, h.robotsRetryAt);
+      h.robotsFailures = Math.max(h.robotsFailures, p.robotsFailures);
+    }
+  }
+
+  /** Pacing changed since takePacing() made some host wait longer (see `lengthened`). */
+  get pacingLengthened(): boolean {
+    return this.lengthened;
   }
 
   /** The pacing of hosts that changed since the last call. */
   takePacing(): HostPacing[] {
-    const out = [...this.paced].map((h) => ({ host: h.host, nextAt: h.nextAt, crawlDelayMs: h.robotsReady ? h.crawlDelayMs : null, backoffMs: h.backoffMs }));
+    const out = [...this.paced].map((h) => ({
+      host: h.host, nextAt: h.nextAt, crawlDelayMs: h.robotsReady ? h.crawlDelayMs : null, backoffMs: h.backoffMs,
+      robotsRetryAt: h.robotsRetryAt || null, robotsFailures: h.robotsFailures,
+    }));
     this.paced.clear();
+    this.lengthened = false;
     return out;
   }
 
@@ -235,6 +275,11 @@ export class Scheduler {
     const out: FrontierEntry[] = [];
     for (const h of this.active) out.push(...h.buffer, ...h.retries.map((r) => r.entry));
     return out;
+  }
+
+  private lengthen(h: HostState): void {
+    this.paced.add(h);
+    this.lengthened = true;
   }
 
   private delayOf(h: HostState): number {

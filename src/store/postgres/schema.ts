@@ -162,6 +162,11 @@ export const PG_MIGRATIONS: readonly string[] = [
     SELECT r.run_id, u.url, r.change, r.status, r.error_code, r.fetched_at
     FROM page_runs r JOIN urls u ON u.id = r.url_id;
   `,
+  // robots.txt retries spent on a host go with it to the next owner (its retry time is robots_retry_at).
+  // Numbered by its place in this list; it names no version and depends on no migration but v1.
+  `
+  ALTER TABLE hosts ADD COLUMN IF NOT EXISTS robots_failures INTEGER;
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
