@@ -69,8 +69,8 @@ export class Scheduler {
   private readonly paced = new Set<HostState>();
   /**
    * Some change in `paced` makes a host wait longer (back-off, Retry-After, Crawl-delay, robots.txt
-   * retry): a next owner that missed it would hit the host too soon, so it is recorded at once
-   * rather than with the next heartbeat. Shortening changes (a back-off decaying) wait for it.
+   * retry, or its count reset): a next owner that missed it would hit the host too soon, so it is
+   * recorded at once rather than with the next heartbeat. A back-off decaying waits for it.
    */
   private lengthened = false;
   /** Fetches in flight, and started this run (every host together). */
@@ -220,9 +220,12 @@ export class Scheduler {
     h.robotsReady = true;
     h.crawlDelayMs = Math.min(this.limits.maxCrawlDelayMs, crawlDelayMs ?? 0);
     h.nextAt = Math.max(h.nextAt, now + h.crawlDelayMs);
+    // A Crawl-delay makes the host wait longer; a robots.txt retry count going back to 0 is recorded
+    // at once too, or a next owner would start from failures that no longer hold.
+    const hadFailures = h.robotsFailures > 0;
     h.robotsRetryAt = 0;
     h.robotsFailures = 0;
-    if (h.crawlDelayMs > 0) this.lengthen(h); else this.paced.add(h);
+    if (h.crawlDelayMs > 0 || hadFailures) this.lengthen(h); else this.paced.add(h);
   }
 
   /** A host changed hands: continue the pacing its last owner recorded (never faster than ours). */
