@@ -125,7 +125,7 @@ export class PgQueue {
         // request starts before the next start it recorded (a Retry-After) or its robots.txt retry time.
         const from = h.owner ? h.lease_until : h.released_at;
         const gap = Math.max(this.x.delayMs, h.crawl_delay_ms ?? 0, h.backoff_ms ?? 0);
-        const readyAt = Math.max(from === null ? 0 : Number(from) + gap, Number(h.next_at ?? 0), Number(h.robots_retry_at ?? 0));
+        const readyAt = Math.max(from === null || gap === 0 ? 0 : Number(from) + gap, Number(h.next_at ?? 0), Number(h.robots_retry_at ?? 0));
         if (readyAt > now) return { entries: [], remaining: await queued(), busyUntil: readyAt };
         // Claims of owners whose lease ran out come back before this owner takes the host.
         await c.query('UPDATE frontier SET state = 0, owner = NULL, lease_until = NULL WHERE host = $1 AND state = 1 AND owner <> $2 AND lease_until < $3',
