@@ -14,29 +14,32 @@ import { startRouteServer } from './helpers/route-server.js';
 
 const limits = { perHost: 2, delayMs: 0, maxCrawlDelayMs: 30_000, maxPagesPerHost: 0 };
 
-test('a wait that gets longer is marked for recording at once; a back-off decaying waits for the heartbeat', () => {
+test('a wait that gets longer, or a host going idle, is marked for recording at once; a back-off decaying waits for the heartbeat', () => {
   const s = new Scheduler(limits);
   const h = s.host('a.test');
   s.robotsKnown(h, null, 0);
-  assert.equal(s.pacingLengthened, false, 'robots.txt without Crawl-delay: nothing longer');
+  assert.equal(s.pacingDue, false, 'robots.txt without Crawl-delay: nothing longer');
   s.backOff(h, 100, 5_000);
-  assert.equal(s.pacingLengthened, true, 'a Retry-After');
+  assert.equal(s.pacingDue, true, 'a Retry-After');
   s.takePacing();
-  assert.equal(s.pacingLengthened, false, 'recorded');
+  assert.equal(s.pacingDue, false, 'recorded');
+  s.start(h, 200);
   s.start(h, 200);
   s.finish(h, 'fetched');
-  assert.equal(s.pacingLengthened, false, 'a back-off decaying');
-  assert.equal(s.takePacing()[0].backoffMs, 2_500, 'still recorded, with the next heartbeat');
+  assert.equal(s.pacingDue, false, 'a back-off decaying, the host still busy');
+  s.finish(h, 'fetched');
+  assert.equal(s.pacingDue, true, 'the host went idle: the write of its last claims lets it go');
+  assert.equal(s.takePacing()[0].backoffMs, 1_250, 'the latest state');
   const g = s.host('b.test');
   s.robotsKnown(g, 2_000, 0);
-  assert.equal(s.pacingLengthened, true, 'a Crawl-delay');
+  assert.equal(s.pacingDue, true, 'a Crawl-delay');
 });
 
 test('a robots.txt retry is recorded with its time and count, and a new owner waits for it and counts on', () => {
   const s = new Scheduler(limits);
   const h = s.host('a.test');
   s.holdUntil(h, 60_000);
-  assert.equal(s.pacingLengthened, true);
+  assert.equal(s.pacingDue, true);
   assert.deepEqual(s.takePacing(), [{ host: 'a.test', nextAt: 60_000, crawlDelayMs: null, backoffMs: 0, robotsRetryAt: 60_000, robotsFailures: 1 }]);
   const next = new Scheduler(limits);
   const g = next.host('a.test');

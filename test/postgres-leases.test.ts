@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Frontier } from '../src/frontier/frontier.js';
+import type { QueuePort } from '../src/frontier/types.js';
 import { PostgresBackend } from '../src/store/postgres/backend.js';
 import { okOutcome } from './backend/contract.js';
 import { pgCluster } from './helpers/pg.js';
@@ -145,6 +147,37 @@ test('pacing goes with the host: the next owner gets the Crawl-delay, back-off a
     const taken = await w2.claim('a.test', 5, lease('w2'));
     assert.equal(taken.entries.length, 1);
     assert.deepEqual(taken.pacing, { nextAt, crawlDelayMs: 300, backoffMs: 400, robotsRetryAt: null, robotsFailures: 0 });
+  } finally {
+    await close();
+  }
+});
+
+test('a stopping worker records its hosts\' pacing before it gives them back, even when that call is the slower one', { skip }, async () => {
+  const { w1, w2, close } = await two();
+  try {
+    await w1.enqueue([item('1'), item('2')]);
+    // w1's queue port, with savePacing answering 300 ms late (a slow round trip): the order must not depend on it.
+    const port: QueuePort = {
+      enqueue: (i) => w1.enqueue(i), enqueueDue: (o, a, n) => w1.enqueueDue(o, a, n), queuedByHost: () => w1.queuedByHost(),
+      claim: (h, l, le) => w1.claim(h, l, le), renew: (le) => w1.renew(le), release: (o, ids) => w1.release(o, ids),
+      requeueExpired: (n) => w1.requeueExpired(n), pending: (n) => w1.pending(n),
+      savePacing: async (o, items) => { await new Promise((r) => setTimeout(r, 300)); await w1.savePacing(o, items); },
+    };
+    let changed = () => {};
+    const frontier = new Frontier(port, { limits: { perHost: 1, delayMs: 0, maxCrawlDelayMs: 30_000, maxPagesPerHost: 0 }, claimSize: 8, owner: 'w1' },
+      () => changed());
+    await frontier.load();
+    const settled = new Promise<void>((r) => { changed = r; });
+    assert.equal(frontier.next(Date.now()).kind, 'wait', 'the claim is under way');
+    await settled;
+    const h = frontier.scheduler.host('a.test');
+    assert.equal(h.buffer.length, 2, 'w1 holds both entries');
+    const throttledAt = Date.now();
+    frontier.scheduler.backOff(h, throttledAt, 5_000); // a 429 Retry-After: 5, then a stop before any tick
+    await frontier.releaseHeld();
+    const next = await w2.claim('a.test', 5, lease('w2'));
+    assert.deepEqual(next.entries, [], 'the next owner does not get the host before the Retry-After time');
+    assert.ok(next.busyUntil! >= throttledAt + 5_000, 'it is told to come back after it');
   } finally {
     await close();
   }

@@ -96,7 +96,7 @@ export class Frontier {
       this.lastRenew = now;
       this.background(this.queue.renew(this.lease(now)));
       this.savePacing();
-    } else if (this.scheduler.pacingLengthened) {
+    } else if (this.scheduler.pacingDue) {
       this.savePacing();
     }
     if (now - this.lastExpiry >= this.leaseMs / 2) {

@@ -68,11 +68,12 @@ export class Scheduler {
   /** Hosts whose pacing changed since takePacing() (shared runs record it for the next owner). */
   private readonly paced = new Set<HostState>();
   /**
-   * Some change in `paced` makes a host wait longer (back-off, Retry-After, Crawl-delay, robots.txt
-   * retry, or its count reset): a next owner that missed it would hit the host too soon, so it is
-   * recorded at once rather than with the next heartbeat. A back-off decaying waits for it.
+   * `paced` is to be recorded at once rather than with the next heartbeat: a change made some host
+   * wait longer (back-off, Retry-After, Crawl-delay, robots.txt retry or its count reset), and a next
+   * owner that missed it would hit the host too soon; or a host with changes went idle, so the write
+   * of its last claims is about to let it go. Otherwise (a back-off easing off) the heartbeat does.
    */
-  private lengthened = false;
+  private due = false;
   /** Fetches in flight, and started this run (every host together). */
   inflight = 0;
   started = 0;
@@ -164,6 +165,7 @@ export class Scheduler {
       h.failStreak = 0;
       if (h.backoffMs) { h.backoffMs = h.backoffMs < 100 ? 0 : Math.floor(h.backoffMs / 2); this.paced.add(h); }
     }
+    if (h.inflight === 0 && h.buffer.length === 0 && h.retries.length === 0 && this.paced.has(h)) this.due = true;
   }
 
   /**
@@ -244,9 +246,9 @@ export class Scheduler {
     }
   }
 
-  /** Pacing changed since takePacing() made some host wait longer (see `lengthened`). */
-  get pacingLengthened(): boolean {
-    return this.lengthened;
+  /** Pacing changes are to be recorded now, not with the next heartbeat (see `due`). */
+  get pacingDue(): boolean {
+    return this.due;
   }
 
   /** The pacing of hosts that changed since the last call. */
@@ -256,7 +258,7 @@ export class Scheduler {
       robotsRetryAt: h.robotsRetryAt || null, robotsFailures: h.robotsFailures,
     }));
     this.paced.clear();
-    this.lengthened = false;
+    this.due = false;
     return out;
   }
 
@@ -282,7 +284,7 @@ export class Scheduler {
 
   private lengthen(h: HostState): void {
     this.paced.add(h);
-    this.lengthened = true;
+    this.due = true;
   }
 
   private delayOf(h: HostState): number {
