@@ -69,6 +69,7 @@ test('429 Retry-After, then the worker is killed: the next owner sends nothing t
   await until('A to record the back-off on the host row', async () =>
     (await sql<{ b: number | null }>(db, 'SELECT backoff_ms AS b FROM hosts WHERE host = $1', [site.host]))[0]?.b === RETRY_AFTER_S * 1000);
   const the429 = site.log.find((r) => r.pathname === '/a')!;
+  if (process.env.PG_E2E_DEBUG) console.error(`back-off on the row ${Date.now() - the429.wall} ms after the 429 arrived`);
   const b = await killAndTakeOver(a, db);
   assert.equal(b.code, 0, `B exits 0: ${b.stderr.slice(-2000)}`);
   const later = site.log.filter((r) => r.pathname !== '/robots.txt' && r !== the429);
@@ -94,6 +95,7 @@ test('robots.txt 503, then the worker is killed: the next owner fetches robots.t
   await until('A to record two robots.txt failures on the host row', async () =>
     (await sql<{ n: number | null }>(db, 'SELECT robots_failures AS n FROM hosts WHERE host = $1', [site.host]))[0]?.n === 2);
   const [, second] = site.log.filter((r) => r.pathname === '/robots.txt');
+  if (process.env.PG_E2E_DEBUG) console.error(`robots.txt retry on the row ${Date.now() - second.wall} ms after the second 503 arrived`);
   const [row] = await sql<{ at: number }>(db, 'SELECT robots_retry_at AS at FROM hosts WHERE host = $1', [site.host]);
   assert.ok(row.at >= second.wall + RETRY_MS, 'the row holds the retry time');
   const b = await killAndTakeOver(a, db);
