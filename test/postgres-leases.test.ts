@@ -182,3 +182,30 @@ test('a stopping worker records its hosts\' pacing before it gives them back, ev
     await close();
   }
 });
+
+test('robots.txt retries go to the next owner of the same run, not to the next run', { skip }, async () => {
+  const { w1, w2, run, close } = await two();
+  try {
+    await w1.enqueue([item('1'), item('2')]);
+    const c1 = await w1.claim('a.test', 1, lease('w1'));
+    const retryAt = Date.now() + 300;
+    await w1.savePacing('w1', [{ host: 'a.test', nextAt: retryAt, crawlDelayMs: null, backoffMs: 0, robotsRetryAt: retryAt, robotsFailures: 2 }]);
+    await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(c1.entries[0])], skipped: [], requests: 1 });
+    const wait = await w2.claim('a.test', 5, lease('w2'));
+    assert.ok(wait.busyUntil! >= retryAt, 'no claim before the robots.txt retry time');
+    await new Promise((r) => setTimeout(r, wait.busyUntil! - Date.now() + 5));
+    const taken = await w2.claim('a.test', 5, lease('w2'));
+    assert.deepEqual([taken.entries.length, taken.pacing?.robotsRetryAt, taken.pacing?.robotsFailures], [1, retryAt, 2]);
+    await w2.savePacing('w2', [{ host: 'a.test', nextAt: 0, crawlDelayMs: null, backoffMs: 0, robotsRetryAt: retryAt, robotsFailures: 3 }]);
+    await w2.write({ runId: run.id, owner: 'w2', outcomes: taken.entries.map((e) => okOutcome(e)), skipped: [], requests: 1 });
+    assert.equal(await w2.finishRun(run.id, 'done', 'finished'), true);
+    const next = await w1.openRun({ optionsJson: '{}', owner: 'w1' });
+    assert.equal(next.mode, 'started');
+    await w1.enqueue([item('3')]);
+    const again = await w1.claim('a.test', 5, lease('w1'));
+    assert.equal(again.entries.length, 1);
+    assert.deepEqual([again.pacing?.robotsRetryAt, again.pacing?.robotsFailures], [null, 0], 'a new run starts its robots.txt retries over');
+  } finally {
+    await close();
+  }
+});

@@ -114,8 +114,9 @@ export class PgQueue {
       const queued = async () => (await c.query('SELECT count(*)::int AS n FROM (SELECT 1 FROM frontier WHERE host = $1 AND state = 0 LIMIT $2) q',
         [host, QUEUE_COUNT_CAP])).rows[0].n as number;
       await c.query('INSERT INTO hosts (host) VALUES ($1) ON CONFLICT DO NOTHING', [host]);
-      const h = (await c.query(`SELECT owner, lease_until, released_at, next_at, crawl_delay_ms, backoff_ms, robots_retry_at, robots_failures
-        FROM hosts WHERE host = $1 FOR UPDATE`, [host])).rows[0];
+      const h = (await c.query(`SELECT owner, lease_until, released_at, next_at, crawl_delay_ms, backoff_ms,
+          CASE WHEN robots_run = $2 THEN robots_retry_at END AS robots_retry_at, CASE WHEN robots_run = $2 THEN robots_failures END AS robots_failures
+        FROM hosts WHERE host = $1 FOR UPDATE`, [host, this.x.runId])).rows[0];
       if (h.owner && h.owner !== lease.owner && h.lease_until >= now) {
         // Ask again soon rather than at the lease's end: the owner lets go as soon as it has no claims there.
         return { entries: [], remaining: await queued(), busyUntil: Math.min(h.lease_until + 1, now + BUSY_RETRY_MS) };
@@ -155,18 +156,19 @@ export class PgQueue {
 
   /**
    * Records the pacing of hosts `owner` holds or last held (one statement; rows locked in host order).
-   * A host another owner took meanwhile keeps that owner's record.
+   * A host another owner took meanwhile keeps that owner's record. The robots.txt retry state counts
+   * within this run only (robots_run): the next run gets its own retries.
    */
   savePacing(owner: string, items: HostPacing[]): Promise<void> {
     const sorted = [...items].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
     return inTx(this.x.pool, this.x.location, async (c) => {
       await c.query(`UPDATE hosts h SET next_at = v.next_at, crawl_delay_ms = v.crawl_delay_ms, backoff_ms = v.backoff_ms,
-          robots_retry_at = v.robots_retry_at, robots_failures = v.robots_failures
+          robots_retry_at = v.robots_retry_at, robots_failures = v.robots_failures, robots_run = $8
         FROM (SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::int[], $5::bigint[], $6::int[])
           AS t(host, next_at, crawl_delay_ms, backoff_ms, robots_retry_at, robots_failures)) v
         WHERE h.host = v.host AND (h.owner = $7 OR h.owner IS NULL)`,
       [sorted.map((i) => i.host), sorted.map((i) => Math.round(i.nextAt)), sorted.map((i) => i.crawlDelayMs), sorted.map((i) => i.backoffMs),
-        sorted.map((i) => (i.robotsRetryAt === null ? null : Math.round(i.robotsRetryAt))), sorted.map((i) => i.robotsFailures), owner]);
+        sorted.map((i) => (i.robotsRetryAt === null ? null : Math.round(i.robotsRetryAt))), sorted.map((i) => i.robotsFailures), owner, this.x.runId]);
     });
   }
 

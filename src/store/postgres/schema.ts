@@ -162,10 +162,11 @@ export const PG_MIGRATIONS: readonly string[] = [
     SELECT r.run_id, u.url, r.change, r.status, r.error_code, r.fetched_at
     FROM page_runs r JOIN urls u ON u.id = r.url_id;
   `,
-  // robots.txt retries spent on a host go with it to the next owner (its retry time is robots_retry_at).
-  // Numbered by its place in this list; it names no version and depends on no migration but v1.
+  // robots.txt retries spent on a host go with it to the next owner of the same run (robots_run): its
+  // retry time is robots_retry_at. Numbered by its place in this list; it depends on v1 alone.
   `
   ALTER TABLE hosts ADD COLUMN IF NOT EXISTS robots_failures INTEGER;
+  ALTER TABLE hosts ADD COLUMN IF NOT EXISTS robots_run BIGINT;
   `,
 ];
 
