@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Frontier } from '../src/frontier/frontier.js';
+import type { QueuePort } from '../src/frontier/types.js';
 import { PostgresBackend } from '../src/store/postgres/backend.js';
 import { okOutcome } from './backend/contract.js';
 import { pgCluster } from './helpers/pg.js';
@@ -136,7 +138,7 @@ test('pacing goes with the host: the next owner gets the Crawl-delay, back-off a
     const c1 = await w1.claim('a.test', 1, lease('w1'));
     assert.equal(c1.pacing, undefined, 'nothing recorded yet');
     const nextAt = Date.now() + 500;
-    await w1.savePacing('w1', [{ host: 'a.test', nextAt, crawlDelayMs: 300, backoffMs: 400 }]);
+    await w1.savePacing('w1', [{ host: 'a.test', nextAt, crawlDelayMs: 300, backoffMs: 400, robotsRetryAt: null, robotsFailures: 0 }]);
     await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(c1.entries[0])], skipped: [], requests: 1 });
     const paced = await w2.claim('a.test', 5, lease('w2'));
     assert.deepEqual(paced.entries, []);
@@ -144,7 +146,65 @@ test('pacing goes with the host: the next owner gets the Crawl-delay, back-off a
     await new Promise((r) => setTimeout(r, paced.busyUntil! - Date.now() + 5));
     const taken = await w2.claim('a.test', 5, lease('w2'));
     assert.equal(taken.entries.length, 1);
-    assert.deepEqual(taken.pacing, { nextAt, crawlDelayMs: 300, backoffMs: 400 });
+    assert.deepEqual(taken.pacing, { nextAt, crawlDelayMs: 300, backoffMs: 400, robotsRetryAt: null, robotsFailures: 0 });
+  } finally {
+    await close();
+  }
+});
+
+test('a stopping worker records its hosts\' pacing before it gives them back, even when that call is the slower one', { skip }, async () => {
+  const { w1, w2, close } = await two();
+  try {
+    await w1.enqueue([item('1'), item('2')]);
+    // w1's queue port, with savePacing answering 300 ms late (a slow round trip): the order must not depend on it.
+    const port: QueuePort = {
+      enqueue: (i) => w1.enqueue(i), enqueueDue: (o, a, n) => w1.enqueueDue(o, a, n), queuedByHost: () => w1.queuedByHost(),
+      claim: (h, l, le) => w1.claim(h, l, le), renew: (le) => w1.renew(le), release: (o, ids) => w1.release(o, ids),
+      requeueExpired: (n) => w1.requeueExpired(n), pending: (n) => w1.pending(n),
+      savePacing: async (o, items) => { await new Promise((r) => setTimeout(r, 300)); await w1.savePacing(o, items); },
+    };
+    let changed = () => {};
+    const frontier = new Frontier(port, { limits: { perHost: 1, delayMs: 0, maxCrawlDelayMs: 30_000, maxPagesPerHost: 0 }, claimSize: 8, owner: 'w1' },
+      () => changed());
+    await frontier.load();
+    const settled = new Promise<void>((r) => { changed = r; });
+    assert.equal(frontier.next(Date.now()).kind, 'wait', 'the claim is under way');
+    await settled;
+    const h = frontier.scheduler.host('a.test');
+    assert.equal(h.buffer.length, 2, 'w1 holds both entries');
+    const throttledAt = Date.now();
+    frontier.scheduler.backOff(h, throttledAt, 5_000); // a 429 Retry-After: 5, then a stop before any tick
+    await frontier.releaseHeld();
+    const next = await w2.claim('a.test', 5, lease('w2'));
+    assert.deepEqual(next.entries, [], 'the next owner does not get the host before the Retry-After time');
+    assert.ok(next.busyUntil! >= throttledAt + 5_000, 'it is told to come back after it');
+  } finally {
+    await close();
+  }
+});
+
+test('robots.txt retries go to the next owner of the same run, not to the next run', { skip }, async () => {
+  const { w1, w2, run, close } = await two();
+  try {
+    await w1.enqueue([item('1'), item('2')]);
+    const c1 = await w1.claim('a.test', 1, lease('w1'));
+    const retryAt = Date.now() + 300;
+    await w1.savePacing('w1', [{ host: 'a.test', nextAt: retryAt, crawlDelayMs: null, backoffMs: 0, robotsRetryAt: retryAt, robotsFailures: 2 }]);
+    await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(c1.entries[0])], skipped: [], requests: 1 });
+    const wait = await w2.claim('a.test', 5, lease('w2'));
+    assert.ok(wait.busyUntil! >= retryAt, 'no claim before the robots.txt retry time');
+    await new Promise((r) => setTimeout(r, wait.busyUntil! - Date.now() + 5));
+    const taken = await w2.claim('a.test', 5, lease('w2'));
+    assert.deepEqual([taken.entries.length, taken.pacing?.robotsRetryAt, taken.pacing?.robotsFailures], [1, retryAt, 2]);
+    await w2.savePacing('w2', [{ host: 'a.test', nextAt: 0, crawlDelayMs: null, backoffMs: 0, robotsRetryAt: retryAt, robotsFailures: 3 }]);
+    await w2.write({ runId: run.id, owner: 'w2', outcomes: taken.entries.map((e) => okOutcome(e)), skipped: [], requests: 1 });
+    assert.equal(await w2.finishRun(run.id, 'done', 'finished'), true);
+    const next = await w1.openRun({ optionsJson: '{}', owner: 'w1' });
+    assert.equal(next.mode, 'started');
+    await w1.enqueue([item('3')]);
+    const again = await w1.claim('a.test', 5, lease('w1'));
+    assert.equal(again.entries.length, 1);
+    assert.deepEqual([again.pacing?.robotsRetryAt, again.pacing?.robotsFailures], [null, 0], 'a new run starts its robots.txt retries over');
   } finally {
     await close();
   }

@@ -109,9 +109,9 @@ test('pacing changes are recorded for the next owner, and a handover continues t
   const h = s.host('a.test');
   s.robotsKnown(h, 2_000, 100);
   s.backOff(h, 100, 5_000);
-  assert.deepEqual(s.takePacing(), [{ host: 'a.test', nextAt: 5_100, crawlDelayMs: 2_000, backoffMs: 5_000 }]);
+  assert.deepEqual(s.takePacing(), [{ host: 'a.test', nextAt: 5_100, crawlDelayMs: 2_000, backoffMs: 5_000, robotsRetryAt: null, robotsFailures: 0 }]);
   assert.deepEqual(s.takePacing(), [], 'each change is handed over once');
   const g = s.host('b.test');
-  s.applyPacing(g, { nextAt: 9_000, crawlDelayMs: 60_000, backoffMs: 1_000 });
+  s.applyPacing(g, { nextAt: 9_000, crawlDelayMs: 60_000, backoffMs: 1_000, robotsRetryAt: null, robotsFailures: 0 });
   assert.deepEqual([g.robotsReady, g.crawlDelayMs, g.backoffMs, g.nextAt], [true, 30_000, 1_000, 9_000], 'capped by --max-crawl-delay');
 });

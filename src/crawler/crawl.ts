@@ -103,7 +103,7 @@ async function drive(
     retryUnavailableMs: opts.robotsRetryMs, timeoutMs: opts.totalTimeoutMs, onFetched: () => outbox.request(),
   });
   const ctx: CrawlContext = {
-    ...p, opts, robots, gate: new RobotsGate(robots), robotsToken: productToken(opts.userAgent), frontier, outbox, hooks,
+    ...p, opts, robots, gate: new RobotsGate(robots, (host) => frontier.scheduler.robotsSpent(host)), robotsToken: productToken(opts.userAgent), frontier, outbox, hooks,
     hardStop: ctl.hard.signal, attempts: new Map(), chains: new Map(),
   };
   await frontier.load();

@@ -34,6 +34,8 @@ export class Frontier {
   private lastPending = 0;
   private lastRenew = Date.now();
   private lastExpiry = Date.now();
+  /** The savePacing call under way: one at a time, so an older state never lands after a newer one. */
+  private saving: Promise<void> | null = null;
   private readonly leaseMs: number;
   private readonly renewEveryMs: number;
 
@@ -83,11 +85,18 @@ export class Frontier {
     this.scheduler.addQueued(counts);
   }
 
-  /** Heartbeat: renews this process's leases, takes back leases that other owners let expire. */
+  /**
+   * Heartbeat: renews this process's leases, takes back leases that other owners let expire, records
+   * pacing. A wait that got longer (back-off, Retry-After, Crawl-delay, robots.txt retry) is recorded
+   * at the first tick after it, batched with whatever else changed, not with the next heartbeat: a
+   * worker dying in between would leave its next owner to hit the host at once.
+   */
   tick(now: number): void {
     if (now - this.lastRenew >= this.renewEveryMs) {
       this.lastRenew = now;
       this.background(this.queue.renew(this.lease(now)));
+      this.savePacing();
+    } else if (this.scheduler.pacingDue) {
       this.savePacing();
     }
     if (now - this.lastExpiry >= this.leaseMs / 2) {
@@ -110,18 +119,39 @@ export class Frontier {
     return p.leased > 0 || !this.scheduler.empty();
   }
 
-  /** Gives every claimed entry not yet started back to the queue (a stop). */
+  /**
+   * Gives every claimed entry not yet started back to the queue (a stop). The pacing is recorded
+   * first (committed before the release lets the hosts go), so the next owner sees the latest.
+   */
   async releaseHeld(): Promise<void> {
-    this.savePacing();
+    await this.flushPacing();
     const held = this.scheduler.held();
     if (held.length) await this.queue.release(this.o.owner, held.map((e) => e.urlId));
   }
 
-  /** Shared runs: the pacing of the hosts held here goes to the backend for their next owner. */
+  /** Records every pacing change not yet recorded, after the call under way; resolves once committed. */
+  async flushPacing(): Promise<void> {
+    for (let p = this.underWay(); p; p = this.underWay()) await p.catch(() => {});
+    this.savePacing();
+    await this.underWay()?.catch(() => {});
+  }
+
+  /**
+   * Shared runs: the pacing of the hosts held here goes to the backend for their next owner, one
+   * call (one round trip) for every host that changed. While a call is under way, changes wait for
+   * the tick after it settles (onChange pokes the loop).
+   */
   private savePacing(): void {
-    if (!this.queue.savePacing) return;
+    if (!this.queue.savePacing || this.saving) return;
     const items = this.scheduler.takePacing();
-    if (items.length) this.background(this.queue.savePacing(this.o.owner, items));
+    if (!items.length) return;
+    const saving = this.queue.savePacing(this.o.owner, items).finally(() => { this.saving = null; });
+    this.saving = saving;
+    this.background(saving);
+  }
+
+  private underWay(): Promise<void> | null {
+    return this.saving;
   }
 
   private claim(h: HostState): void {

@@ -1,6 +1,7 @@
 /**
  * Which host goes next. The scheduler keeps, per host, a small buffer of claimed entries, the
- * entries waiting for a retry time, and the pacing state (delay, Crawl-delay, back-off, Retry-After).
+ * entries waiting for a retry time, and the pacing state (delay, Crawl-delay, back-off, Retry-After,
+ * robots.txt retries).
  * Hosts are served round-robin, so one slow or backed-off host never blocks the others; each host's
  * URLs come lowest depth first. Queue sizes are the backend's: set by each claim's answer, grown by
  * each enqueue's answer (./frontier.ts).
@@ -44,6 +45,10 @@ export interface HostState {
   claimAfter: number;
   /** robots.txt verdicts arrived for this host; until then one fetch at a time (Crawl-delay unknown). */
   robotsReady: boolean;
+  /** robots.txt is unavailable (5xx/429) until this time, ms (0: not failing). */
+  robotsRetryAt: number;
+  /** Consecutive unavailable robots.txt answers, this owner's and those carried from earlier owners. */
+  robotsFailures: number;
 }
 
 /** What next() hands out. */
@@ -62,6 +67,13 @@ export class Scheduler {
   private cursor = 0;
   /** Hosts whose pacing changed since takePacing() (shared runs record it for the next owner). */
   private readonly paced = new Set<HostState>();
+  /**
+   * `paced` is to be recorded at once rather than with the next heartbeat: a change made some host
+   * wait longer (back-off, Retry-After, Crawl-delay, robots.txt retry or its count reset), and a next
+   * owner that missed it would hit the host too soon; or a host with changes went idle, so the write
+   * of its last claims is about to let it go. Otherwise (a back-off easing off) the heartbeat does.
+   */
+  private due = false;
   /** Fetches in flight, and started this run (every host together). */
   inflight = 0;
   started = 0;
@@ -85,7 +97,7 @@ export class Scheduler {
     if (!h) {
       h = {
         host, queued: 0, buffer: [], retries: [], inflight: 0, nextAt: 0, crawlDelayMs: 0, backoffMs: 0, failStreak: 0, started: 0,
-        claiming: false, claimAfter: 0, robotsReady: false,
+        claiming: false, claimAfter: 0, robotsReady: false, robotsRetryAt: 0, robotsFailures: 0,
       };
       this.hosts.set(host, h);
     }
@@ -153,6 +165,7 @@ export class Scheduler {
       h.failStreak = 0;
       if (h.backoffMs) { h.backoffMs = h.backoffMs < 100 ? 0 : Math.floor(h.backoffMs / 2); this.paced.add(h); }
     }
+    if (h.inflight === 0 && h.buffer.length === 0 && h.retries.length === 0 && this.paced.has(h)) this.due = true;
   }
 
   /**
@@ -163,7 +176,7 @@ export class Scheduler {
     const cap = this.limits.maxCrawlDelayMs;
     h.backoffMs = retryAfterMs !== undefined ? Math.min(cap, retryAfterMs) : Math.min(cap, h.backoffMs ? h.backoffMs * 2 : 1000);
     h.nextAt = Math.max(h.nextAt, now + h.backoffMs);
-    this.paced.add(h);
+    this.lengthen(h);
   }
 
   /**
@@ -179,10 +192,21 @@ export class Scheduler {
     if (countFailure && ++h.failStreak >= HOST_FAILURE_STREAK) this.backOff(h, now);
   }
 
-  /** Blocks a host until `untilMs` without changing its back-off (e.g. robots.txt retry time). */
+  /**
+   * robots.txt is unavailable: blocks the host until its retry time `untilMs` without changing its
+   * back-off, and counts the failure (a next owner neither fetches robots.txt before that time nor
+   * gets the retries already spent again).
+   */
   holdUntil(h: HostState, untilMs: number): void {
     h.nextAt = Math.max(h.nextAt, untilMs);
-    this.paced.add(h);
+    h.robotsRetryAt = Math.max(h.robotsRetryAt, untilMs);
+    h.robotsFailures++;
+    this.lengthen(h);
+  }
+
+  /** robots.txt failures already spent for `host` (carried from earlier owners included), for the robots gate. */
+  robotsSpent(host: string): number {
+    return this.hosts.get(host)?.robotsFailures ?? 0;
   }
 
   /** Puts an entry back at the head of its host's buffer (robots.txt not ready). */
@@ -197,7 +221,13 @@ export class Scheduler {
     if (h.robotsReady) return;
     h.robotsReady = true;
     h.crawlDelayMs = Math.min(this.limits.maxCrawlDelayMs, crawlDelayMs ?? 0);
-    this.holdUntil(h, now + h.crawlDelayMs);
+    h.nextAt = Math.max(h.nextAt, now + h.crawlDelayMs);
+    // A Crawl-delay makes the host wait longer; a robots.txt retry count going back to 0 is recorded
+    // at once too, or a next owner would start from failures that no longer hold.
+    const hadFailures = h.robotsFailures > 0;
+    h.robotsRetryAt = 0;
+    h.robotsFailures = 0;
+    if (h.crawlDelayMs > 0 || hadFailures) this.lengthen(h); else this.paced.add(h);
   }
 
   /** A host changed hands: continue the pacing its last owner recorded (never faster than ours). */
@@ -208,12 +238,27 @@ export class Scheduler {
     }
     h.backoffMs = Math.max(h.backoffMs, Math.min(this.limits.maxCrawlDelayMs, p.backoffMs));
     h.nextAt = Math.max(h.nextAt, p.nextAt);
+    if (!h.robotsReady && (p.robotsRetryAt !== null || p.robotsFailures > 0)) {
+      // robots.txt was failing: no fetch (of it or of a page) before its retry time, and its retries count.
+      h.robotsRetryAt = Math.max(h.robotsRetryAt, p.robotsRetryAt ?? 0);
+      h.nextAt = Math.max(h.nextAt, h.robotsRetryAt);
+      h.robotsFailures = Math.max(h.robotsFailures, p.robotsFailures);
+    }
+  }
+
+  /** Pacing changes are to be recorded now, not with the next heartbeat (see `due`). */
+  get pacingDue(): boolean {
+    return this.due;
   }
 
   /** The pacing of hosts that changed since the last call. */
   takePacing(): HostPacing[] {
-    const out = [...this.paced].map((h) => ({ host: h.host, nextAt: h.nextAt, crawlDelayMs: h.robotsReady ? h.crawlDelayMs : null, backoffMs: h.backoffMs }));
+    const out = [...this.paced].map((h) => ({
+      host: h.host, nextAt: h.nextAt, crawlDelayMs: h.robotsReady ? h.crawlDelayMs : null, backoffMs: h.backoffMs,
+      robotsRetryAt: h.robotsRetryAt || null, robotsFailures: h.robotsFailures,
+    }));
     this.paced.clear();
+    this.due = false;
     return out;
   }
 
@@ -235,6 +280,11 @@ export class Scheduler {
     const out: FrontierEntry[] = [];
     for (const h of this.active) out.push(...h.buffer, ...h.retries.map((r) => r.entry));
     return out;
+  }
+
+  private lengthen(h: HostState): void {
+    this.paced.add(h);
+    this.due = true;
   }
 
   private delayOf(h: HostState): number {

@@ -87,6 +87,10 @@ export interface HostPacing {
   crawlDelayMs: number | null;
   /** Back-off after 429/503 or a run of failures, ms. */
   backoffMs: number;
+  /** robots.txt answered 5xx/429: not fetched again before this time (ms since epoch); null when it is not failing. */
+  robotsRetryAt: number | null;
+  /** Consecutive unavailable robots.txt answers so far (they count against ROBOTS_RETRIES over every owner). */
+  robotsFailures: number;
 }
 
 /**
@@ -119,8 +123,10 @@ export interface QueuePort {
    */
   pending?(now: number): Promise<{ queued: number; leased: number }>;
   /**
-   * Shared runs: records the pacing of hosts this owner holds (one round trip for the batch), so the
-   * next owner continues it (Claim.pacing). Backends of one process leave it out.
+   * Shared runs: records the pacing of hosts this owner holds or last held (one round trip for the
+   * batch), so the next owner continues it (Claim.pacing). The frontier calls it at once when a wait
+   * gets longer (back-off, Retry-After, Crawl-delay, robots.txt retry), with every heartbeat, and
+   * before it gives claims back. Backends of one process leave it out.
    */
   savePacing?(owner: string, items: HostPacing[]): Promise<void>;
 }

@@ -4,6 +4,8 @@
  * §2.3.1.4: unreachable means complete disallow). A 5xx/429 robots.txt is fetched again ROBOTS_RETRIES
  * times at the policy's retry time; a host that cannot be reached at all (DNS, refused, timeout) is
  * given up at once for this run: its URLs are recorded with the real cause and retried next run.
+ * In a shared run the retries count over every owner of the host: a new owner starts from the
+ * failures its predecessors spent (`spent`, the frontier's record of them).
  */
 import { ErrorCodes, type ErrorCode } from '../errors.js';
 import type { RobotsPolicy } from './robots.js';
@@ -21,8 +23,11 @@ export class RobotsGate {
   /** Consecutive unavailable robots.txt answers per host. */
   private readonly failures = new Map<string, number>();
 
-  /** `policy` null: --ignore-robots, every URL goes. */
-  constructor(private readonly policy: RobotsPolicy | null) {}
+  /**
+   * `policy` null: --ignore-robots, every URL goes. `spent(host)`: failures already counted for the
+   * host before this gate saw it (carried from the host's earlier owners); none when left out.
+   */
+  constructor(private readonly policy: RobotsPolicy | null, private readonly spent?: (host: string) => number) {}
 
   async check(host: string, url: string): Promise<GateDecision> {
     if (!this.policy) return { kind: 'go', crawlDelayMs: null };
@@ -33,7 +38,7 @@ export class RobotsGate {
     }
     if (v.code === ErrorCodes.ROBOTS_DISALLOWED) return { kind: 'settle', change: 'disallowed', code: v.code, message: 'disallowed by robots.txt' };
     if (v.status !== 0) {
-      const n = (this.failures.get(host) ?? 0) + 1;
+      const n = Math.max(this.failures.get(host) ?? 0, this.spent?.(host) ?? 0) + 1;
       this.failures.set(host, n);
       if (n <= ROBOTS_RETRIES) return { kind: 'retry', at: v.retryAt };
       return { kind: 'settle', change: 'error', code: v.code, message: `robots.txt unavailable (HTTP ${v.status}), so the host is treated as disallowed; retried next run` };

@@ -116,8 +116,9 @@ export class PgQueue {
       const queued = async () => (await c.query('SELECT count(*)::int AS n FROM (SELECT 1 FROM frontier WHERE host = $1 AND state = 0 LIMIT $2) q',
         [host, QUEUE_COUNT_CAP])).rows[0].n as number;
       await c.query('INSERT INTO hosts (host) VALUES ($1) ON CONFLICT DO NOTHING', [host]);
-      const h = (await c.query(`SELECT owner, lease_until, released_at, next_at, crawl_delay_ms, backoff_ms, wanted_at, wanted_by, wanted_holds
-        FROM hosts WHERE host = $1 FOR UPDATE`, [host])).rows[0];
+      const h = (await c.query(`SELECT owner, lease_until, released_at, next_at, crawl_delay_ms, backoff_ms, wanted_at, wanted_by, wanted_holds,
+          CASE WHEN robots_run = $2 THEN robots_retry_at END AS robots_retry_at, CASE WHEN robots_run = $2 THEN robots_failures END AS robots_failures
+        FROM hosts WHERE host = $1 FOR UPDATE`, [host, this.x.runId])).rows[0];
       const retry = { entries: [], busyUntil: now + BUSY_RETRY_MS };
       if (h.owner && h.owner !== lease.owner && h.lease_until >= now) {
         // Ask again soon rather than at the lease's end: the owner lets go as soon as it has no claims
@@ -131,11 +132,12 @@ export class PgQueue {
       }
       if (h.owner !== lease.owner && await leaveToWanter(c, h, lease.owner, now)) return { ...retry, remaining: await queued() };
       if (h.owner !== lease.owner) {
-        // A new owner: the last one's pace holds from when it let go (or its lease ran out).
+        // A new owner: the last one's pace holds from when it let go (or its lease ran out), and no
+        // request starts before the next start it recorded (a Retry-After) or its robots.txt retry time.
         const from = h.owner ? h.lease_until : h.released_at;
         const gap = Math.max(this.x.delayMs, h.crawl_delay_ms ?? 0, h.backoff_ms ?? 0);
-        const readyAt = from === null ? 0 : from + gap;
-        if (gap > 0 && readyAt > now) return { entries: [], remaining: await queued(), busyUntil: readyAt };
+        const readyAt = Math.max(from === null || gap === 0 ? 0 : Number(from) + gap, Number(h.next_at ?? 0), Number(h.robots_retry_at ?? 0));
+        if (readyAt > now) return { entries: [], remaining: await queued(), busyUntil: readyAt };
         // Claims of owners whose lease ran out come back before this owner takes the host.
         await c.query('UPDATE frontier SET state = 0, owner = NULL, lease_until = NULL WHERE host = $1 AND state = 1 AND owner <> $2 AND lease_until < $3',
           [host, lease.owner, now]);
@@ -155,22 +157,31 @@ export class PgQueue {
           wanted_by = CASE WHEN wanted_by = $2 THEN NULL ELSE wanted_by END WHERE host = $1`, [host, lease.owner, lease.until]);
       }
       // A host changing hands carries the pacing its last owner recorded (savePacing).
-      const handover = rows.length > 0 && h.owner !== lease.owner && (h.next_at !== null || h.crawl_delay_ms !== null || h.backoff_ms !== null);
-      const pacing = handover
-        ? { nextAt: Number(h.next_at ?? 0), crawlDelayMs: h.crawl_delay_ms === null ? null : Number(h.crawl_delay_ms), backoffMs: Number(h.backoff_ms ?? 0) }
-        : undefined;
+      const handover = rows.length > 0 && h.owner !== lease.owner
+        && (h.next_at !== null || h.crawl_delay_ms !== null || h.backoff_ms !== null || h.robots_retry_at !== null || h.robots_failures !== null);
+      const pacing = handover ? {
+        nextAt: Number(h.next_at ?? 0), crawlDelayMs: h.crawl_delay_ms === null ? null : Number(h.crawl_delay_ms), backoffMs: Number(h.backoff_ms ?? 0),
+        robotsRetryAt: h.robots_retry_at === null ? null : Number(h.robots_retry_at), robotsFailures: Number(h.robots_failures ?? 0),
+      } : undefined;
       return { entries: rows.map((r) => toEntry(r, host)), remaining: await queued(), ...(pacing ? { pacing } : {}) };
     });
   }
 
-  /** Records the pacing of hosts `owner` holds or last held (one statement; rows locked in host order). */
+  /**
+   * Records the pacing of hosts `owner` holds or last held (one statement; rows locked in host order).
+   * A host another owner took meanwhile keeps that owner's record. The robots.txt retry state counts
+   * within this run only (robots_run): the next run gets its own retries.
+   */
   savePacing(owner: string, items: HostPacing[]): Promise<void> {
     const sorted = [...items].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
     return inTx(this.x.pool, this.x.location, async (c) => {
-      await c.query(`UPDATE hosts h SET next_at = v.next_at, crawl_delay_ms = v.crawl_delay_ms, backoff_ms = v.backoff_ms
-        FROM unnest($1::text[], $2::bigint[], $3::int[], $4::int[]) AS v(host, next_at, crawl_delay_ms, backoff_ms)
-        WHERE h.host = v.host AND (h.owner = $5 OR h.owner IS NULL)`,
-      [sorted.map((i) => i.host), sorted.map((i) => Math.round(i.nextAt)), sorted.map((i) => i.crawlDelayMs), sorted.map((i) => i.backoffMs), owner]);
+      await c.query(`UPDATE hosts h SET next_at = v.next_at, crawl_delay_ms = v.crawl_delay_ms, backoff_ms = v.backoff_ms,
+          robots_retry_at = v.robots_retry_at, robots_failures = v.robots_failures, robots_run = $8
+        FROM (SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::int[], $5::bigint[], $6::int[])
+          AS t(host, next_at, crawl_delay_ms, backoff_ms, robots_retry_at, robots_failures)) v
+        WHERE h.host = v.host AND (h.owner = $7 OR h.owner IS NULL)`,
+      [sorted.map((i) => i.host), sorted.map((i) => Math.round(i.nextAt)), sorted.map((i) => i.crawlDelayMs), sorted.map((i) => i.backoffMs),
+        sorted.map((i) => (i.robotsRetryAt === null ? null : Math.round(i.robotsRetryAt))), sorted.map((i) => i.robotsFailures), owner, this.x.runId]);
     });
   }
 

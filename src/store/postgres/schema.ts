@@ -173,6 +173,12 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   searchFromCrawler,
   // v3: host balancing between workers (balance.ts)
   BALANCE_MIGRATION,
+  // v4: robots.txt retries spent on a host go with it to the next owner of the same run (robots_run): its
+  // retry time is robots_retry_at.
+  `
+  ALTER TABLE hosts ADD COLUMN IF NOT EXISTS robots_failures INTEGER;
+  ALTER TABLE hosts ADD COLUMN IF NOT EXISTS robots_run BIGINT;
+  `,
 ];
 
 /** v2: the generated search column becomes a plain one; stored pages get their vectors, 500 at a time. */
