@@ -57,6 +57,7 @@ function crawlProc(args: string[]): Promise<{ code: number | null; cpuMs: number
     let err = '';
     p.stderr.on('data', (d) => { err += d; });
     p.on('close', (code) => {
+      if (process.env.BENCH_LOGS) fs.writeFileSync(`${process.env.BENCH_LOGS}/${p.pid}.log`, err);
       const [u, s] = err.trim().split('\n').at(-1)!.split(' ').map(Number);
       resolve({ code, cpuMs: (u + s) * 1000 });
     });

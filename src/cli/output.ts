@@ -75,7 +75,7 @@ export interface WriteRowsOptions {
  * exporting a huge table uses constant memory (table format buffers its first 200 rows only).
  */
 export async function writeRows(
-  rows: Iterable<Row>,
+  rows: Iterable<Row> | AsyncIterable<Row>,
   columns: readonly string[],
   format: OutputFormat,
   out: OutputStream,
@@ -84,31 +84,38 @@ export async function writeRows(
   const w = new ChunkWriter(out);
   let count = 0;
   const values = (row: Row): unknown[] => (Array.isArray(row) ? (row as unknown[]) : columns.map((c) => (row as Record<string, unknown>)[c]));
+  // Rows may come from a cursor (PostgreSQL): streamed as they arrive, except into a table, which sizes its columns on them all.
+  const each = async (fn: (row: Row) => Promise<void>) => {
+    if (Symbol.asyncIterator in rows) { for await (const row of rows) await fn(row); } else for (const row of rows) await fn(row);
+  };
   switch (format) {
     case 'jsonl':
-      for (const row of rows) {
+      await each(async (row) => {
         await w.write(JSON.stringify(toObject(columns, values(row))) + '\n');
         count++;
-      }
+      });
       break;
     case 'json':
       await w.write('[');
-      for (const row of rows) {
+      await each(async (row) => {
         await w.write((count === 0 ? '\n' : ',\n') + JSON.stringify(toObject(columns, values(row))));
         count++;
-      }
+      });
       await w.write(count === 0 ? ']\n' : '\n]\n');
       break;
     case 'csv':
       await w.write(columns.map(csvField).join(',') + '\r\n');
-      for (const row of rows) {
+      await each(async (row) => {
         await w.write(values(row).map((v) => csvField(cellText(v))).join(',') + '\r\n');
         count++;
-      }
+      });
       break;
-    case 'table':
-      count = await writeTable(rows, columns, values, w, options.maxCell ?? MAX_CELL);
+    case 'table': {
+      const all: Row[] = [];
+      if (Symbol.asyncIterator in rows) for await (const row of rows) all.push(row);
+      count = await writeTable(Symbol.asyncIterator in rows ? all : rows, columns, values, w, options.maxCell ?? MAX_CELL);
       break;
+    }
     default:
       throw new Error(`unknown output format ${String(format)}`);
   }

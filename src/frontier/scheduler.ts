@@ -126,14 +126,16 @@ export class Scheduler {
     for (let i = 0; i < n; i++) {
       const idx = (this.cursor + i) % n;
       const h = this.active[idx];
-      if (h.inflight >= (h.robotsReady ? this.limits.perHost : 1)) continue;
       if (this.limits.maxPagesPerHost && h.started >= this.limits.maxPagesPerHost) continue;
+      // The next claim starts while --per-host entries are still buffered, so the host's fetch slots
+      // never wait for the backend's answer (they did once per claim when it started on empty).
+      if (h.buffer.length <= this.limits.perHost && h.queued > 0 && !h.claiming && h.claimAfter <= now) {
+        h.claiming = true;
+        return { kind: 'claim', host: h };
+      }
+      if (h.inflight >= (h.robotsReady ? this.limits.perHost : 1)) continue;
       const retryDue = h.retries.length > 0 && h.retries[0].at <= now;
       if (!retryDue && h.buffer.length === 0) {
-        if (h.queued > 0 && !h.claiming && h.claimAfter <= now) {
-          h.claiming = true;
-          return { kind: 'claim', host: h };
-        }
         if (h.queued > 0 && !h.claiming) later(h.claimAfter);
         if (h.retries.length) later(h.retries[0].at);
         continue;

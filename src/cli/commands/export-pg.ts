@@ -1,8 +1,8 @@
 /**
  * `crawl export` on PostgreSQL: the same --table/--where/--columns/--limit, read in a read-only
- * transaction through a cursor. Unlike the SQLite path the rows are collected before they are
- * written (writeRows pulls rows synchronously), so memory grows with the result: for a whole large
- * crawl use --to-sqlite, or narrow with --where / --limit.
+ * transaction through a cursor, 1,000 rows at a time, each batch written out before the next is
+ * fetched: memory stays flat however large the result (`--format table` excepted: it sizes its
+ * columns on every row).
  */
 import { BadInputError } from '../../errors.js';
 import { writeRows, type OutputStream } from '../output.js';
@@ -12,6 +12,8 @@ import type { ExportArgs } from './export.js';
 
 /** Internal tables left out of exports (the rest mirror SQLite's). */
 const HIDDEN = new Set(['schema_version']);
+/** Rows per FETCH: a page row holds its text, so 1,000 of them are a few MB. */
+const FETCH_ROWS = 1_000;
 
 export async function runExportPg(args: ExportArgs, out: OutputStream): Promise<number> {
   return withPgReadOnly(args.db, async (c) => {
@@ -30,12 +32,15 @@ export async function runExportPg(args: ExportArgs, out: OutputStream): Promise<
     if (!Number.isInteger(limit) || limit < 0) throw new BadInputError(`--limit ${limit}: give a whole number (0: all rows)`);
     if (limit > 0) sql += ` LIMIT ${limit}`;
     await c.query(`DECLARE export_rows NO SCROLL CURSOR FOR ${sql}`);
-    const rows: unknown[][] = [];
-    for (;;) {
-      const r = await pgRows(c, 'FETCH 5000 FROM export_rows');
-      if (!r.rows.length) break;
-      rows.push(...r.rows);
-    }
-    return writeRows(rows, columns, args.format, out);
+    return writeRows(cursorRows(c), columns, args.format, out);
   });
+}
+
+/** The rows of cursor export_rows, fetched a batch at a time as the writer asks for them. */
+async function* cursorRows(c: import('pg').Client): AsyncGenerator<unknown[]> {
+  for (;;) {
+    const r = await pgRows(c, `FETCH ${FETCH_ROWS} FROM export_rows`);
+    if (!r.rows.length) return;
+    yield* r.rows;
+  }
 }
