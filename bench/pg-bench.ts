@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --pg [--pages N] [--hosts N] [--profile] [--bin PATH] [--setups sqlite,pg1,pg3] [--out NAME]`: SQLite against PostgreSQL (a throwaway cluster,
+ * `npm run bench -- --pg [--pages N] [--hosts N] [--latency MS] [--profile] [--bin PATH] [--setups sqlite,pg1,pg3] [--out NAME]`: SQLite against PostgreSQL (a throwaway cluster,
  * test/helpers/pg.ts) on one machine: one SQLite process, one PostgreSQL worker, three PostgreSQL
  * worker processes (the first `crawl --urls`, two `crawl worker`), on a site of several hosts
  * (several ports). Reports pages/s, crawler CPU ms/page (all worker processes), PostgreSQL CPU
@@ -149,13 +149,13 @@ async function resetStatements(url: string): Promise<void> {
 
 export async function pgBench(argv: string[]): Promise<void> {
   const opt = (name: string, d: number) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? Number(argv[i + 1]) : d; };
-  const pages = opt('pages', 10_000), hostCount = opt('hosts', 4);
+  const pages = opt('pages', 10_000), hostCount = opt('hosts', 4), latencyMs = opt('latency', 0);
   const profile = argv.includes('--profile');
   if (argv.includes('--bin')) BIN = path.resolve(argv[argv.indexOf('--bin') + 1]);
   const cluster = await pgCluster(profile ? { preload: 'pg_stat_statements' } : {});
   if (!cluster) throw new Error('no PostgreSQL server binaries: apt-get install -y postgresql');
   const postmaster = Number(fs.readFileSync(path.join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  const sites = await Promise.all(Array.from({ length: hostCount }, (_, i) => startSite({ pages: Math.ceil(pages / hostCount), extras: false, seed: i + 1 })));
+  const sites = await Promise.all(Array.from({ length: hostCount }, (_, i) => startSite({ pages: Math.ceil(pages / hostCount), extras: false, seed: i + 1, latencyMs })));
   const tmp = fs.mkdtempSync(path.join(ROOT, 'bench/.pg-'));
   const seeds = path.join(tmp, 'seeds.txt');
   fs.writeFileSync(seeds, sites.map((s) => s.url + '/').join('\n') + '\n');
@@ -186,7 +186,7 @@ export async function pgBench(argv: string[]): Promise<void> {
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.setup} | ${r.exit} | ${r.wallS.toFixed(1)} | ${r.pagesPerS.toFixed(0)} | ${r.crawlerCpuMs.toFixed(2)} | ` +
       `${r.pgCpuMs === null ? '–' : r.pgCpuMs.toFixed(2)} | ${r.pages} | ${r.duplicates} | ${r.maxInFlight} | ${r.perWorker} | ${r.deadlocks ?? '–'} |`)].join('\n');
-  const settings = `Crawler: ${path.relative(ROOT, BIN) || BIN}. Settings: ${pages} pages on ${hostCount} hosts (ports), \`crawl ${FLAGS.join(' ')}\`; PostgreSQL 15 on the same machine (fsync off, throwaway cluster).` +
+  const settings = `Crawler: ${path.relative(ROOT, BIN) || BIN}. Settings: ${pages} pages on ${hostCount} hosts (ports), ${latencyMs} ms latency per response, \`crawl ${FLAGS.join(' ')}\`; PostgreSQL 15 on the same machine (fsync off, throwaway cluster).` +
     ' "max in flight per host" is counted by the site servers (limit: --per-host 16).';
   const body = [table, settings, ...profiles].join('\n\n');
   process.stdout.write(`\n${body}\n`);
