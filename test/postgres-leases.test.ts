@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { Frontier } from '../src/frontier/frontier.js';
 import type { QueuePort } from '../src/frontier/types.js';
 import { PostgresBackend } from '../src/store/postgres/backend.js';
+import { BUSY_RETRY_MS } from '../src/store/postgres/queue.js';
 import { okOutcome } from './backend/contract.js';
 import { pgCluster } from './helpers/pg.js';
 
@@ -209,3 +210,37 @@ test('robots.txt retries go to the next owner of the same run, not to the next r
     await close();
   }
 });
+
+test('balancing: a worker refused a host records its want; the owner gives it up when it holds two more; a worker with hosts asks less often', { skip }, async () => {
+  const { w1, w2, close } = await two();
+  try {
+    await w1.enqueue(['a', 'b', 'c', 'd'].flatMap((h) => [item('1', `${h}.test`), item('2', `${h}.test`)]));
+    for (const h of ['a', 'b', 'c']) assert.equal((await w1.claim(`${h}.test`, 1, lease('w1'))).entries.length, 1);
+    // w2 holds nothing: it asks again in 2 s, and its want is on the row.
+    let t = Date.now();
+    const refused = await w2.claim('a.test', 5, lease('w2'));
+    assert.deepEqual(refused.entries, []);
+    assert.ok(refused.busyUntil! >= t + BUSY_RETRY_MS && refused.busyUntil! <= Date.now() + BUSY_RETRY_MS);
+    // w1 holds 3 >= 0 + 2: on its next claim of a.test it gives the host up instead.
+    const yielded = await w1.claim('a.test', 5, lease('w1'));
+    assert.deepEqual(yielded.entries, [], 'no more claims on a host being given up');
+    // w1 still holds a.test's first claim, so the host is let go when that is written; release does it here.
+    await w1.release('w1', (await pgHolds(w1, 'w1', 'a.test')));
+    const taken = await w2.claim('a.test', 5, lease('w2'));
+    assert.equal(taken.entries.length, 2, 'the worker that asked takes the host');
+    // w1 (holding 2, b and c) asks for a.test back: w2 holds 1, so 2 >= 1 + 2 is false and w2 keeps it.
+    t = Date.now();
+    const again = await w1.claim('a.test', 5, lease('w1'));
+    assert.deepEqual(again.entries, []);
+    assert.ok(again.busyUntil! >= t + BUSY_RETRY_MS * 3, 'a worker holding 2 hosts asks again in 6 s, not 2');
+    assert.deepEqual((await w2.claim('a.test', 5, lease('w2'))).busyUntil, undefined, 'w2 keeps claiming it');
+  } finally {
+    await close();
+  }
+});
+
+/** The url ids `owner` holds claims on in `host`. */
+async function pgHolds(b: PostgresBackend, owner: string, host: string): Promise<number[]> {
+  const r = await b.pool.query('SELECT url_id FROM frontier WHERE owner = $1 AND host = $2 AND state = 1', [owner, host]);
+  return r.rows.map((x) => Number(x.url_id));
+}

@@ -1,7 +1,7 @@
 /** The scheduler and the frontier stage over the in-memory backend: pacing decisions, no servers. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Frontier } from '../src/frontier/frontier.js';
+import { Frontier, MAX_CLAIMS } from '../src/frontier/frontier.js';
 import { HOST_FAILURE_STREAK, Scheduler } from '../src/frontier/scheduler.js';
 import type { FrontierEntry } from '../src/frontier/types.js';
 import { MemoryBackend } from '../src/store/memory/backend.js';
@@ -114,4 +114,36 @@ test('pacing changes are recorded for the next owner, and a handover continues t
   const g = s.host('b.test');
   s.applyPacing(g, { nextAt: 9_000, crawlDelayMs: 60_000, backoffMs: 1_000, robotsRetryAt: null, robotsFailures: 0 });
   assert.deepEqual([g.robotsReady, g.crawlDelayMs, g.backoffMs, g.nextAt], [true, 30_000, 1_000, 9_000], 'capped by --max-crawl-delay');
+});
+
+test(`at most ${MAX_CLAIMS} claims are under way at once; the others wait their turn, and a stop drops those not started`, async () => {
+  const b = new MemoryBackend('t');
+  await b.openRun({ optionsJson: '{}', owner: 'w1' });
+  const hosts = Array.from({ length: 40 }, (_, i) => `h${i}.test`);
+  await b.enqueue(hosts.flatMap((host) => [0, 1].map((n) => ({ url: `http://${host}/${n}`, host, depth: 0, source: 'seed' as const }))));
+  // The real in-memory queue, with its claims held back a little so they overlap.
+  let open = 0, most = 0;
+  const claim = b.claim.bind(b);
+  b.claim = async (host, limit, lease) => {
+    most = Math.max(most, ++open);
+    await new Promise((r) => setTimeout(r, 2));
+    try { return await claim(host, limit, lease); } finally { open--; }
+  };
+  const f = new Frontier(b, { limits, claimSize: 4, owner: 'w1' }, () => {});
+  await f.load();
+  f.next(Date.now());
+  assert.equal(f.claiming, true);
+  while (f.claiming) await new Promise((r) => setTimeout(r, 1));
+  assert.equal(most, MAX_CLAIMS, 'claims overlapped up to the cap, never beyond');
+  for (const host of hosts) assert.equal(f.scheduler.host(host).buffer.length, 2, `${host} was claimed`);
+  // A stop with claims waiting: only those under way finish.
+  await b.enqueue(hosts.map((host) => ({ url: `http://${host}/more`, host, depth: 0, source: 'seed' as const })));
+  const g = new Frontier(b, { limits, claimSize: 4, owner: 'w2' }, () => {});
+  await g.load();
+  g.next(Date.now());
+  g.dropQueuedClaims();
+  while (g.claiming) await new Promise((r) => setTimeout(r, 1));
+  const claimed = hosts.filter((host) => g.scheduler.host(host).buffer.length > 0).length;
+  assert.ok(claimed <= MAX_CLAIMS, `${claimed} hosts claimed after the stop`);
+  assert.ok(hosts.every((host) => !g.scheduler.host(host).claiming), 'no host is left waiting for a claim');
 });

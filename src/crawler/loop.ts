@@ -38,6 +38,7 @@ export async function runLoop(ctx: CrawlContext, ctl: StopController, background
     while (!ctl.reason && room() && (next = frontier.next(Date.now())).kind === 'entry') launch(next.host, next.entry);
     failure ??= frontier.failure ?? outbox.failure;
     if (failure) ctl.stop('error');
+    if (ctl.reason) frontier.dropQueuedClaims();
     outbox.maybeFlush(s.inflight > 0);
     const idle = s.inflight === 0 && outbox.idle && !frontier.claiming;
     if (idle && ctl.reason) return { reason: ctl.reason, failure };

@@ -12,6 +12,8 @@ export const LEASE_MS = 30_000;
 export const RENEW_EVERY_MS = 5_000;
 /** How often an idle worker of a shared run asks whether the run still has work. */
 const PENDING_EVERY_MS = 2_000;
+/** Claims under way at once; more wait their turn. */
+export const MAX_CLAIMS = 8;
 
 export interface FrontierOptions {
   limits: SchedulerLimits;
@@ -31,6 +33,8 @@ export class Frontier {
   /** A failed backend call: the crawl stops with it. */
   failure: unknown = null;
   private claims = 0;
+  /** Hosts waiting for a claim slot (they keep `claiming` set, so the scheduler does not pick them again). */
+  private readonly claimQueue: HostState[] = [];
   private lastPending = 0;
   private lastRenew = Date.now();
   private lastExpiry = Date.now();
@@ -67,7 +71,12 @@ export class Frontier {
 
   /** Claims are under way (their answers may bring work). */
   get claiming(): boolean {
-    return this.claims > 0;
+    return this.claims > 0 || this.claimQueue.length > 0;
+  }
+
+  /** A stop: claims waiting for a slot are not started (those under way finish). */
+  dropQueuedClaims(): void {
+    for (const h of this.claimQueue.splice(0)) h.claiming = false;
   }
 
   /** Adds URLs (one round trip) and counts them in. */
@@ -154,7 +163,12 @@ export class Frontier {
     return this.saving;
   }
 
+  /**
+   * Starts a claim for `h`, or queues it while MAX_CLAIMS claims are under way: a crawl of thousands
+   * of hosts would otherwise send a claim for each at once (a transaction each on PostgreSQL).
+   */
   private claim(h: HostState): void {
+    if (this.claims >= MAX_CLAIMS) { this.claimQueue.push(h); return; }
     this.claims++;
     const settle = this.queue.claim(h.host, this.o.claimSize, this.lease())
       .then((c) => {
@@ -162,7 +176,11 @@ export class Frontier {
         this.scheduler.claimed(h, c.entries, c.remaining);
         if (c.busyUntil !== undefined) h.claimAfter = c.busyUntil;
       }, (err) => { h.claiming = false; throw err; })
-      .finally(() => { this.claims--; });
+      .finally(() => {
+        this.claims--;
+        const next = this.claimQueue.shift();
+        if (next) this.claim(next);
+      });
     this.background(settle);
   }
 

@@ -29,11 +29,15 @@ function wantedByOther(h: WantState, owner: string, now: number): boolean {
   return h.wanted_by !== null && h.wanted_by !== owner && h.wanted_at !== null && h.wanted_at >= now - WANT_WINDOW_MS;
 }
 
-/** `owner` was refused the host: it records its want unless a worker holding fewer hosts asked first. */
-export async function recordWant(c: pg.PoolClient, host: string, h: WantState, owner: string, now: number): Promise<void> {
+/**
+ * `owner` was refused the host: it records its want unless a worker holding fewer hosts asked first.
+ * Returns how many hosts `owner` holds: the more it has to do, the less often it needs to ask again.
+ */
+export async function recordWant(c: pg.PoolClient, host: string, h: WantState, owner: string, now: number): Promise<number> {
   const holds = await heldBy(c, owner);
-  if (wantedByOther(h, owner, now) && (h.wanted_holds ?? 0) <= holds) return;
+  if (wantedByOther(h, owner, now) && (h.wanted_holds ?? 0) <= holds) return holds;
   await c.query('UPDATE hosts SET wanted_at = $2, wanted_by = $3, wanted_holds = $4 WHERE host = $1', [host, now, owner, holds]);
+  return holds;
 }
 
 /** The owner of the host should give it up: someone asked who holds at least two hosts fewer. */

@@ -122,9 +122,11 @@ export class PgQueue {
       const retry = { entries: [], busyUntil: now + BUSY_RETRY_MS };
       if (h.owner && h.owner !== lease.owner && h.lease_until >= now) {
         // Ask again soon rather than at the lease's end: the owner lets go as soon as it has no claims
-        // there, and gives the host up if it holds more than its share (balance.ts).
-        await recordWant(c, host, h, lease.owner, now);
-        return { entries: [], remaining: await queued(), busyUntil: Math.min(h.lease_until + 1, now + BUSY_RETRY_MS) };
+        // there, and gives the host up if it holds more than its share (balance.ts). A worker with
+        // hosts of its own asks less often (2 s more per host it holds): with thousands of hosts,
+        // asking for every one every 2 s would be thousands of transactions a second.
+        const holds = await recordWant(c, host, h, lease.owner, now);
+        return { entries: [], remaining: await queued(), busyUntil: Math.min(h.lease_until + 1, now + BUSY_RETRY_MS * (1 + holds)) };
       }
       if (h.owner === lease.owner && await shouldYield(c, h, lease.owner, now)) {
         await releaseIdleHosts(c, [host], lease.owner); // now, or when its last claim here is written
