@@ -64,6 +64,7 @@ test('the tsquery keeps the web-search syntax and adds prefix* and title:', () =
   assert.equal(tsqueryOf('crawl* title:Install'), "'crawl':* & 'install':A");
   assert.equal(tsqueryOf('foo-bar Café'), "( 'foo' <-> 'bar' ) & 'cafe'");
   assert.equal(tsqueryOf('!!! --'), null);
+  assert.equal(tsqueryOf(`${'x'.repeat(3000)} api`), "'api'", 'a word too long to be indexed is left out');
 });
 
 test('tsvectors stay within PostgreSQL limits: long words skipped, positions clamped, 256 per word', () => {

@@ -16,7 +16,7 @@ const ASCII_WORD = /[a-z0-9]+/g;
 const LATIN_MARKS = /(\p{Script=Latin})\p{Mn}+/gu;
 
 /** PostgreSQL's tsvector limits (src/include/tsearch/ts_type.h): past them it errors or clamps. */
-const MAX_LEXEME_BYTES = 2046;
+export const MAX_LEXEME_BYTES = 2046;
 const MAX_POSITION = 16383;
 const MAX_POSITIONS_PER_LEXEME = 256;
 /**

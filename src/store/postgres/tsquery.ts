@@ -13,7 +13,7 @@
  *   title:install      the word in the title (text:… in the text)
  *   foo-bar, v1.2      words joined by punctuation are a phrase (foo <-> bar), as in FTS5
  */
-import { searchWords } from '../../parse/search-terms.js';
+import { MAX_LEXEME_BYTES, searchWords } from '../../parse/search-terms.js';
 
 interface Term { text: string; not: boolean; prefix: boolean; column: 'A' | 'B' | null; phrase: boolean }
 
@@ -60,7 +60,8 @@ function terms(query: string): Term[] {
 
 /** One term as tsquery: a word, or a phrase of the words it splits into; null without words. */
 function termQuery(t: Term): string | null {
-  const words = searchWords(t.text);
+  // A word too long to be indexed is in no page (and the server would refuse it).
+  const words = searchWords(t.text).filter((w) => Buffer.byteLength(w) <= MAX_LEXEME_BYTES);
   if (!words.length) return null;
   const last = words.length - 1;
   const lexemes = words.map((w, i) => {
