@@ -4,7 +4,7 @@
  * cluster per test file (starting one takes ~6 s). Where no PostgreSQL is installed the tests that
  * need it are skipped with a loud message, and fail when CI=true (never a silent pass).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -32,6 +32,8 @@ export interface PgCluster {
   newDatabase(): string;
   /** The cluster's data directory (postmaster.pid holds the server's pid). */
   dataDir: string;
+  /** Restarts the server (`pg_ctl restart -m fast`: open connections are cut), without blocking the event loop. */
+  restart(): Promise<void>;
 }
 
 /** The directory holding initdb and pg_ctl, or undefined. */
@@ -91,7 +93,12 @@ async function start(preload?: string): Promise<PgCluster | undefined> {
     run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', name]);
     return `postgres://postgres@127.0.0.1:${port}/${name}`;
   };
-  return { url: newDatabase(), newDatabase, dataDir: data };
+  const restart = () => new Promise<void>((resolve, reject) => {
+    const args = ['-w', '-D', data, '-l', path.join(dir, 'log'), '-m', 'fast', 'restart'];
+    const [cmd, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', path.join(bin, 'pg_ctl'), ...args]] : [path.join(bin, 'pg_ctl'), args];
+    execFile(cmd as string, argv as string[], (err) => (err ? reject(err) : resolve()));
+  });
+  return { url: newDatabase(), newDatabase, dataDir: data, restart };
 }
 
 function freePort(): Promise<number> {

@@ -11,7 +11,7 @@ import type {
   Backend, OpenedRunRow, OutcomeBatch, RobotsRecord, RunBreakdown, RunRow, RunStatus, StopReason, WriteResult,
 } from '../types.js';
 import { BadInputError } from '../../errors.js';
-import { inTx, migrate, openPool, pgError, RUN_LOCK, safeLocation } from './db.js';
+import { inTx, migrate, openPool, pgError, reconnecting, RUN_LOCK, safeLocation } from './db.js';
 import { pending, PgQueue, type QueueContext } from './queue.js';
 import { writeBatch } from './write.js';
 
@@ -145,12 +145,12 @@ export class PostgresBackend implements Backend {
 
   enqueue(items: EnqueueItem[]): Promise<Map<string, number>> { return this.queue.enqueue(items); }
   enqueueDue(olderThan: string, adaptive: boolean, now: string): Promise<Map<string, number>> { return this.queue.enqueueDue(olderThan, adaptive, now); }
-  queuedByHost(): Promise<Map<string, number>> { return this.queue.queuedByHost().catch((e) => { throw pgError(this.location, e); }); }
+  queuedByHost(): Promise<Map<string, number>> { return reconnecting(this.location, () => this.queue.queuedByHost()); }
   claim(host: string, limit: number, lease: Lease): Promise<Claim> { return this.queue.claim(host, limit, this.clamp(lease)); }
   renew(lease: Lease): Promise<void> { return this.queue.renew(this.clamp(lease)); }
   release(owner: string, urlIds: number[]): Promise<void> { return this.queue.release(owner, urlIds); }
   requeueExpired(now: number): Promise<Map<string, number>> { return this.queue.requeueExpired(now); }
-  pending(now: number): Promise<{ queued: number; leased: number }> { return pending(this.pool, now).catch((e) => { throw pgError(this.location, e); }); }
+  pending(now: number): Promise<{ queued: number; leased: number }> { return reconnecting(this.location, () => pending(this.pool, now)); }
   savePacing(owner: string, items: HostPacing[]): Promise<void> { return this.queue.savePacing(owner, items); }
 
   // --- ResultSink ---
@@ -191,7 +191,7 @@ export class PostgresBackend implements Backend {
   }
 
   private async q(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
-    try { return await this.pool.query(sql, params); } catch (err) { throw pgError(this.location, err); }
+    return reconnecting(this.location, () => this.pool.query(sql, params));
   }
 }
 

@@ -43,17 +43,58 @@ export function openPool(url: string, max = 4): pg.Pool {
 export function pgError(location: string, err: unknown): Error {
   if (err instanceof DatabaseError) return err;
   const e = err as { message?: string; code?: string };
-  return new DatabaseError(`${location}: ${e.message ?? String(err)}${e.code ? ` (SQLSTATE ${e.code})` : ''}`, { cause: err });
+  // SQLSTATEs are five characters; the rest are the socket's (ECONNREFUSED: nothing listens there).
+  const code = !e.code ? '' : /^[0-9A-Z]{5}$/.test(e.code) ? ` (SQLSTATE ${e.code})` : e.code === 'ECONNREFUSED'
+    ? ': is the PostgreSQL server running, and listening on that host and port?' : ` (${e.code})`;
+  return new DatabaseError(`${location}: ${e.message ?? String(err)}${code}`, { cause: err });
+}
+
+/**
+ * How long a lost server is waited for (a restart, a failover, a network blip) before the crawl
+ * stops with the error: calls are retried with a growing pause meanwhile.
+ */
+export const RECONNECT_FOR_MS = 60_000;
+
+/**
+ * The connection was lost or the server cannot take it now: class 08 (connection exception),
+ * 57P01-57P03 (shut down by an administrator, crash, starting up), or the socket failing.
+ */
+export function connectionLost(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  if (e.code && /^(08|57P0[1-3]|ECONNREFUSED$|ECONNRESET$|EPIPE$|ETIMEDOUT$|EHOSTUNREACH$)/.test(e.code)) return true;
+  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e.message ?? '');
+}
+
+/**
+ * Runs `fn` again while the server is unreachable, up to RECONNECT_FOR_MS. Retrying a whole
+ * transaction is safe even when the lost one did commit: a write is accepted only for claims its
+ * owner still holds (a second try finds them done and rejects them), claims left by a lost answer
+ * return when their lease runs out, and every other call is idempotent.
+ */
+export async function reconnecting<T>(location: string, fn: () => Promise<T>): Promise<T> {
+  const giveUpAt = Date.now() + RECONNECT_FOR_MS;
+  for (let pause = 100; ; pause = Math.min(pause * 2, 2_000)) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!connectionLost(err) || Date.now() + pause > giveUpAt) throw pgError(location, err);
+      await new Promise((r) => setTimeout(r, pause));
+    }
+  }
 }
 
 /**
  * Runs `fn` in one transaction, retried from the start on deadlock or serialization failure (two
- * workers locking host rows at once; statements lock them in host order, but retry anyway).
+ * workers locking host rows at once; statements lock them in host order, but retry anyway), and
+ * while the connection is lost (reconnecting).
  */
-export async function inTx<T>(pool: pg.Pool, location: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+export function inTx<T>(pool: pg.Pool, location: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  return reconnecting(location, () => oneTx(pool, fn));
+}
+
+async function oneTx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    let client: pg.PoolClient;
-    try { client = await pool.connect(); } catch (err) { throw pgError(location, err); }
+    const client = await pool.connect();
     try {
       await client.query('BEGIN');
       const v = await fn(client);
@@ -61,21 +102,27 @@ export async function inTx<T>(pool: pg.Pool, location: string, fn: (c: pg.PoolCl
       client.release();
       return v;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      client.release();
+      // A client whose connection broke is discarded (release(err)), not handed out again.
+      const lost = connectionLost(err);
+      if (!lost) await client.query('ROLLBACK').catch(() => {});
+      client.release(lost ? (err as Error) : undefined);
       const code = (err as { code?: string }).code;
       if (code && RETRY_CODES.has(code) && attempt < MAX_ATTEMPTS) {
         await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
         continue;
       }
-      throw pgError(location, err);
+      throw err;
     }
   }
 }
 
-/** Brings the schema up to date, one migration per version, under an advisory lock. */
+/**
+ * Brings the schema up to date, one migration per version, under an advisory lock. Not retried on a
+ * lost connection: a server that cannot be reached when the crawl starts is an error at once (a
+ * wrong host or port should not make the user wait).
+ */
 export async function migrate(pool: pg.Pool, location: string): Promise<void> {
-  await inTx(pool, location, async (c) => {
+  await oneTx(pool, async (c) => {
     await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATE_LOCK]);
     await c.query('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
     const r = await c.query('SELECT version FROM schema_version');
