@@ -22,6 +22,8 @@ export function isPostgres(db: string): boolean {
 export async function withPgReadOnly<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const location = safeLocation(url);
   const client = new pg.Client({ connectionString: leaseParam(url).connection, application_name: 'crawl-query', types: pgTypes } as pg.ClientConfig);
+  // A connection the server cuts is also an 'error' event: unheard, it would crash the process; the query's own error says it.
+  client.on('error', () => {});
   try {
     await client.connect();
     const v = await client.query("SELECT to_regclass('schema_version') IS NOT NULL AS ok");

@@ -92,9 +92,15 @@ export function inTx<T>(pool: pg.Pool, location: string, fn: (c: pg.PoolClient) 
   return reconnecting(location, () => oneTx(pool, fn));
 }
 
+/** Checked-out clients that have an 'error' listener (pg-pool listens only while a client is idle). */
+const guarded = new WeakSet<pg.PoolClient>();
+
 async function oneTx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
+    // The server cutting the connection between two statements is an 'error' event on the client,
+    // which would crash the process unheard; the next statement then fails and is retried.
+    if (!guarded.has(client)) { client.on('error', () => {}); guarded.add(client); }
     try {
       await client.query('BEGIN');
       const v = await fn(client);
