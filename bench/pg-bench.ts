@@ -1,11 +1,14 @@
 /**
- * `npm run bench -- --pg [--pages N] [--hosts N] [--latency MS] [--profile] [--bin PATH] [--setups sqlite,pg1,pg3] [--out NAME]`: SQLite against PostgreSQL (a throwaway cluster,
+ * `npm run bench -- --pg [--pages N] [--hosts N] [--latency MS] [--profile] [--bin PATH]
+ * [--setups sqlite,pg1,pg3] [--out NAME]`: SQLite against PostgreSQL (a throwaway cluster,
  * test/helpers/pg.ts) on one machine: one SQLite process, one PostgreSQL worker, three PostgreSQL
  * worker processes (the first `crawl --urls`, two `crawl worker`), on a site of several hosts
  * (several ports). Reports pages/s, crawler CPU ms/page (all worker processes), PostgreSQL CPU
- * ms/page (every server process, sampled from /proc), server-side duplicate fetches and the most
- * requests any one host had open at once. `--profile` loads pg_stat_statements and adds, per
- * PostgreSQL setup, the statements that took the server's time.
+ * ms/page (the bench cluster's server processes, sampled from /proc), server-side duplicate fetches,
+ * the most requests any one host had open at once, pages per worker and deadlocks. `--profile`
+ * loads pg_stat_statements and adds, per PostgreSQL setup, the statements that took the server's
+ * time and what the crawler's connections were doing. BENCH_LOGS=DIR keeps each crawl process's
+ * stderr there (DIR/<pid>.log), for its summary line.
  */
 import { spawn } from 'node:child_process';
 import pg from 'pg';
