@@ -132,9 +132,12 @@ async function drive(
     try { await backend.finishRun(run.runId, 'interrupted', 'error'); } catch { /* the backend itself failed */ }
     throw failure;
   }
-  const status = ctl.resumable ? 'interrupted' : 'done';
+  let status: 'done' | 'interrupted' = ctl.resumable ? 'interrupted' : 'done';
   await backend.finishRun(run.runId, status, reason);
   const [row, breakdown] = await Promise.all([backend.getRun(run.runId), backend.summarize(run.runId)]);
+  // A shared run whose seeder died before queuing every seed ended resumable, whoever finished it.
+  let resumable = ctl.resumable;
+  if (row?.status === 'interrupted' && row.stopReason === 'seeds-incomplete') { status = 'interrupted'; reason = 'seeds-incomplete'; resumable = true; }
   const counters = row!.counters;
   const elapsedMs = performance.now() - t0;
   const failed = Object.values(breakdown.errorsByCode).reduce((a, b) => a + b, 0);
@@ -146,6 +149,6 @@ async function drive(
     byStatusClass: breakdown.byStatusClass, errorsByCode: breakdown.errorsByCode,
     eventLoopUtilization: performance.eventLoopUtilization(elu0).utilization, workerUtilization: p.pool.utilization,
     writerUtilization: backend.utilization(), rejected: outbox.rejected,
-    exitCode: runExitCode({ resumable: ctl.resumable, tried: total, answered, failed, total, failOnErrorRate: opts.failOnErrorRate }),
+    exitCode: runExitCode({ resumable, tried: total, answered, failed, total, failOnErrorRate: opts.failOnErrorRate }),
   };
 }

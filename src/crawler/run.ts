@@ -47,7 +47,8 @@ interface RecordedSeeds { seeds?: string[]; seedCount?: number; seedDigest?: str
  */
 export async function openRun(backend: Backend, opts: ResolvedOptions, input: SeedInput, owner: string): Promise<OpenedRun> {
   const given = describe(input);
-  const opened = await backend.openRun({ optionsJson: JSON.stringify(recordable(opts, input.list, given)), owner, fresh: opts.fresh });
+  const seeding = input.list.length > 0 || input.scan !== undefined;
+  const opened = await backend.openRun({ optionsJson: JSON.stringify(recordable(opts, input.list, given)), owner, fresh: opts.fresh, seeding });
   const resumed = opened.mode !== 'started';
   const before = opened.previous ? recorded(opened.previous.options) : undefined;
   const notices: string[] = [];
@@ -58,6 +59,8 @@ export async function openRun(backend: Backend, opts: ResolvedOptions, input: Se
     await backend.enqueue(input.list.slice(i, i + SEED_BATCH).map(seedItem));
   }
   let moreSeeds: OpenedRun['moreSeeds'] = null;
+  // Shared runs are not done until every seed is queued (the backend records it).
+  const seedsQueued = async () => { if (seeding) await backend.seedsQueued?.(opened.run.id, owner); };
   if (input.scan) {
     const batches = seedBatches(input.scan.file, { stripParams: opts.stripParams }, SEED_BATCH);
     const first = await batches.next();
@@ -67,7 +70,10 @@ export async function openRun(backend: Backend, opts: ResolvedOptions, input: Se
         if (stopped()) return; // seeds not queued now are queued again by the next run
         await backend.enqueue(b.map(seedItem));
       }
+      await seedsQueued();
     };
+  } else {
+    await seedsQueued();
   }
   if (opened.previous && !resumed) {
     const now = new Date();

@@ -15,6 +15,15 @@ const PENDING_EVERY_MS = 2_000;
 /** Claims under way at once; more wait their turn. */
 export const MAX_CLAIMS = 8;
 
+/**
+ * How long before a host lease's end, as this worker knows it, it stops starting fetches there: a
+ * fifth of the lease, so a request started just before the deadline has begun well before the
+ * server lets another worker take the host.
+ */
+export function margin(leaseMs: number): number {
+  return leaseMs / 5;
+}
+
 export interface FrontierOptions {
   limits: SchedulerLimits;
   /** Entries claimed per host at a time. */
@@ -60,12 +69,22 @@ export class Frontier {
     this.scheduler.addQueued(await this.queue.queuedByHost());
   }
 
-  /** The next entry whose host is ready; starts claims for hosts whose buffer ran dry. */
+  /**
+   * The next entry whose host is ready; starts claims for hosts whose buffer ran dry. Shared runs: an
+   * entry whose host lease may have run out (no renewal seen in time: a stall, a lost database) is not
+   * started; the host's held entries are given back and the host is claimed again (fencing: the
+   * backend refuses their results anyway, this keeps two workers off one host).
+   */
   next(now: number): Next {
     for (;;) {
       const p = this.scheduler.next(now);
-      if (p.kind !== 'claim') return p;
-      this.claim(p.host);
+      if (p.kind === 'claim') { this.claim(p.host); continue; }
+      if (p.kind === 'entry' && performance.now() > p.host.leaseDeadline) {
+        const dropped = this.scheduler.forfeit(p.host, p.entry);
+        this.background(this.queue.release(this.o.owner, dropped.map((e) => e.urlId)));
+        continue;
+      }
+      return p;
     }
   }
 
@@ -103,7 +122,13 @@ export class Frontier {
   tick(now: number): void {
     if (now - this.lastRenew >= this.renewEveryMs) {
       this.lastRenew = now;
-      this.background(this.queue.renew(this.lease(now)));
+      const sent = performance.now();
+      this.background(this.queue.renew(this.lease(now)).then((hosts) => {
+        for (const host of hosts ?? []) {
+          const h = this.scheduler.find(host);
+          if (h && h.leaseMs) h.leaseDeadline = Math.max(h.leaseDeadline === Infinity ? 0 : h.leaseDeadline, sent + h.leaseMs - margin(h.leaseMs));
+        }
+      }));
       this.savePacing();
     } else if (this.scheduler.pacingDue) {
       this.savePacing();
@@ -170,8 +195,13 @@ export class Frontier {
   private claim(h: HostState): void {
     if (this.claims >= MAX_CLAIMS) { this.claimQueue.push(h); return; }
     this.claims++;
+    const sent = performance.now();
     const settle = this.queue.claim(h.host, this.o.claimSize, this.lease())
       .then((c) => {
+        if (c.hostLeaseMs !== undefined && c.entries.length) {
+          h.leaseMs = c.hostLeaseMs;
+          h.leaseDeadline = sent + c.hostLeaseMs - margin(c.hostLeaseMs);
+        }
         if (c.pacing) this.scheduler.applyPacing(h, c.pacing);
         this.scheduler.claimed(h, c.entries, c.remaining);
         if (c.busyUntil !== undefined) h.claimAfter = c.busyUntil;

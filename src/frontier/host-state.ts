@@ -41,6 +41,13 @@ export interface HostState {
   robotsRetryAt: number;
   /** Consecutive unavailable robots.txt answers, this owner's and those carried from earlier owners. */
   robotsFailures: number;
+  /**
+   * Shared runs: no fetch starts here after this time (performance.now(), ms): the host lease's end as
+   * this worker last knew it to be renewed, less a margin. Infinity where hosts are not leased.
+   */
+  leaseDeadline: number;
+  /** The host lease's length the backend granted, ms (0: hosts are not leased). */
+  leaseMs: number;
 }
 
 /** What next() hands out. */

@@ -51,7 +51,7 @@ export class Scheduler {
     if (!h) {
       h = {
         host, queued: 0, buffer: [], retries: [], inflight: 0, nextAt: 0, crawlDelayMs: 0, backoffMs: 0, failStreak: 0, started: 0,
-        claiming: false, claimAfter: 0, robotsReady: false, robotsRetryAt: 0, robotsFailures: 0,
+        claiming: false, claimAfter: 0, robotsReady: false, robotsRetryAt: 0, robotsFailures: 0, leaseDeadline: Infinity, leaseMs: 0,
       };
       this.hosts.set(host, h);
     }
@@ -163,6 +163,24 @@ export class Scheduler {
   /** robots.txt failures already spent for `host` (carried from earlier owners included), for the robots gate. */
   robotsSpent(host: string): number {
     return this.hosts.get(host)?.robotsFailures ?? 0;
+  }
+
+  /**
+   * The host's lease may have run out (this worker stalled, or lost the database): the entries held
+   * for it are dropped, not started, and returned to the caller to give back; the host is claimed
+   * again, and the backend decides whose it is now.
+   */
+  forfeit(h: HostState, entry: FrontierEntry): FrontierEntry[] {
+    const dropped = [entry, ...h.buffer.splice(0), ...h.retries.splice(0).map((r) => r.entry)];
+    h.queued += dropped.length;
+    h.claimAfter = 0;
+    h.leaseDeadline = Infinity;
+    return dropped;
+  }
+
+  /** The host state of `host`, if this worker knows it. */
+  find(host: string): HostState | undefined {
+    return this.hosts.get(host);
   }
 
   /** Puts an entry back at the head of its host's buffer (robots.txt not ready). */

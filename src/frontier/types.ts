@@ -45,6 +45,11 @@ export interface FrontierEntry {
   hops: number;
   /** Present when the URL was fetched in an earlier run. */
   prior: PriorFetch | null;
+  /**
+   * Backends that lease hosts: the host lease's epoch this entry was claimed under (fencing). A write
+   * is accepted only while the entry is still claimed under it.
+   */
+  epoch?: number;
 }
 
 /**
@@ -76,6 +81,12 @@ export interface Claim {
   busyUntil?: number;
   /** The host's pacing as its last owner recorded it (QueuePort.savePacing), when it changed hands. */
   pacing?: Omit<HostPacing, 'host'>;
+  /**
+   * Backends that lease whole hosts: the host is this worker's for this long (ms), counted from when
+   * the claim was sent. The frontier starts no fetch there after that (less a margin) unless a
+   * heartbeat renewed it: a worker that stalled or lost the database stops on its own.
+   */
+  hostLeaseMs?: number;
 }
 
 /** A host's pacing state, carried from one worker to the next in shared runs. */
@@ -109,8 +120,11 @@ export interface QueuePort {
   queuedByHost(): Promise<Map<string, number>>;
   /** Claims up to `limit` queued entries of `host` for `lease`, lowest depth first. */
   claim(host: string, limit: number, lease: Lease): Promise<Claim>;
-  /** Extends every claim `lease.owner` holds to `lease.until` (the heartbeat). */
-  renew(lease: Lease): Promise<void>;
+  /**
+   * Extends every claim `lease.owner` holds to `lease.until` (the heartbeat). Backends that lease
+   * hosts answer the hosts renewed (a host left out was not renewed this time).
+   */
+  renew(lease: Lease): Promise<void | string[]>;
   /** Gives claimed, unfinished entries back to the queue (a stop, or a claim larger than needed). */
   release(owner: string, urlIds: number[]): Promise<void>;
   /** Puts entries whose lease ran out before `now` (ms) back in the queue; returns them per host. */

@@ -15,7 +15,9 @@ export function printSummary(log: Logger, s: RunSummary): void {
     writer_utilization: Number(s.writerUtilization.toFixed(3)),
     db: s.db, exit: s.exitCode,
   };
-  const title = s.status === 'done' ? log.paint('green', 'done') : log.paint('yellow', `stopped (${s.stopReason}; the next run resumes)`);
+  const title = s.status === 'done' ? log.paint('green', 'done') : s.stopReason === 'seeds-incomplete'
+    ? log.paint('yellow', 'stopped (seeds-incomplete: the worker reading the seed file stopped before its end; `crawl --urls FILE` with that file resumes the run and queues the rest)')
+    : log.paint('yellow', `stopped (${s.stopReason}; the next run resumes)`);
   const codes = Object.entries(s.errorsByCode).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   const classes = Object.entries(s.byStatusClass).map(([k, v]) => `${k} ${v}`).join('  ') || 'none';
   log.text('info', [

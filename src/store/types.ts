@@ -13,7 +13,8 @@ export type { EnqueueItem, FrontierEntry, PriorFetch, UrlSource, Lease, Claim, Q
 export type RunStatus = 'running' | 'done' | 'interrupted' | 'failed';
 
 /** Why a run ended. */
-export type StopReason = 'finished' | 'max-pages' | 'max-time' | 'signal' | 'aborted' | 'error' | 'superseded';
+/** Why a run ended; 'seeds-incomplete': the worker streaming its seed file stopped before the end (the run is resumable). */
+export type StopReason = 'finished' | 'max-pages' | 'max-time' | 'signal' | 'aborted' | 'error' | 'superseded' | 'seeds-incomplete';
 
 /** What one run did to one page (page_runs.change). */
 export type PageChange = 'new' | 'changed' | 'unchanged' | 'gone' | 'redirect' | 'error' | 'disallowed';
@@ -183,9 +184,17 @@ export interface RunLog {
    * Resumes the newest run if it is unfinished (running or interrupted), else starts a new one with
    * `optionsJson`; with `fresh`, an unfinished run is ended as interrupted and a new one started.
    * Starting drops the previous run's finished frontier entries and keeps unfetched ones. Atomic:
-   * processes calling at once never start two runs.
+   * processes calling at once never start two runs. `seeding`: this process goes on to stream a seed
+   * file into the run (shared runs record it: the run is not done until seedsQueued).
    */
-  openRun(req: { optionsJson: string; owner: string; fresh?: boolean }): Promise<OpenedRunRow>;
+  openRun(req: { optionsJson: string; owner: string; fresh?: boolean; seeding?: boolean }): Promise<OpenedRunRow>;
+  /** Shared runs: the seed file `owner` streams is queued to its end. */
+  seedsQueued?(runId: number, owner: string): Promise<void>;
+  /**
+   * Shared runs: whether seeds are still to come, from a live seeder ('live': wait for them) or from
+   * one that stopped before the end ('dead': the run cannot be done; `crawl --urls FILE` resumes it).
+   */
+  seedsLeft?(runId: number): Promise<'none' | 'live' | 'dead'>;
   /** Ends a run (status and reason) unless it has already ended; true if this call ended it. */
   finishRun(runId: number, status: RunStatus, reason: StopReason): Promise<boolean>;
   /** A run's row (counters are the sums of every write's increments). */

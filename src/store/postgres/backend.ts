@@ -11,13 +11,14 @@ import type {
   Backend, OpenedRunRow, OutcomeBatch, RobotsRecord, RunBreakdown, RunRow, RunStatus, StopReason, WriteResult,
 } from '../types.js';
 import { BadInputError } from '../../errors.js';
+import { beginWithLimits, NOW_ISO, NOW_MS } from './clock.js';
 import { inTx, migrate, openPool, pgError, reconnecting, RUN_LOCK, safeLocation } from './db.js';
-import { pending, PgQueue, type QueueContext } from './queue.js';
+import { expireLeases, markQueued, pending, PgQueue, type QueueContext } from './queue.js';
+import { seedsOf } from './seeding.js';
 import { writeBatch } from './write.js';
 
-/** Another owner holds a claim or a host whose lease has not run out. */
-const LIVE_LEASES = `SELECT EXISTS (SELECT 1 FROM frontier WHERE state = 1 AND lease_until >= $1 AND owner <> $2)
-  OR EXISTS (SELECT 1 FROM hosts WHERE owner IS NOT NULL AND lease_until >= $1 AND owner <> $2) AS live`;
+/** Another owner holds a host whose lease has not run out by the server's clock (claims expire with their host). */
+const LIVE_LEASES = `SELECT EXISTS (SELECT 1 FROM hosts WHERE owner IS NOT NULL AND lease_until >= ${NOW_MS} AND owner <> $1) AS live`;
 
 export class PostgresBackend implements Backend {
   readonly kind = 'postgres';
@@ -32,21 +33,21 @@ export class PostgresBackend implements Backend {
   /** The last write: the next one starts when it settles. */
   private writes: Promise<unknown> = Promise.resolve();
 
-  private constructor(readonly pool: pg.Pool, location: string) {
+  private constructor(readonly pool: pg.Pool, private readonly beat: pg.Pool, location: string) {
     this.location = location;
-    this.x = { pool, location, runId: 0, delayMs: 0, maxPages: 0, maxPagesPerHost: 0 };
+    this.x = { pool, beat, location, runId: 0, delayMs: 0, maxPages: 0, maxPagesPerHost: 0, leaseMs: LEASE_MS, begin: beginWithLimits(LEASE_MS) };
     this.queue = new PgQueue(this.x);
   }
 
   /** Connects to `url` (credentials from it, PGPASSWORD, ~/.pgpass or PG*) and migrates the schema. */
   static async open(url: string): Promise<PostgresBackend> {
     const { connection, leaseMs } = leaseParam(url);
-    const b = new PostgresBackend(openPool(connection), safeLocation(url));
+    const b = new PostgresBackend(openPool(connection), openPool(connection, 1, 'crawl-heartbeat'), safeLocation(url));
     b.leaseMs = leaseMs;
     try {
       await migrate(b.pool, b.location);
     } catch (err) {
-      await b.pool.end().catch(() => {});
+      await b.close();
       throw pgError(b.location, err);
     }
     return b;
@@ -68,27 +69,32 @@ export class PostgresBackend implements Backend {
    * Starts, resumes or joins, atomically across processes (an advisory lock). Joining or resuming
    * keeps the claims and host leases of live workers; only expired ones go back to the queue.
    */
-  async openRun(req: { optionsJson: string; owner: string; fresh?: boolean }): Promise<OpenedRunRow> {
+  async openRun(req: { optionsJson: string; owner: string; fresh?: boolean; seeding?: boolean }): Promise<OpenedRunRow> {
     req = { ...req, optionsJson: withoutPassword(req.optionsJson) };
     const opened = await inTx(this.pool, this.location, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [RUN_LOCK]);
-      const now = Date.now(), iso = new Date(now).toISOString();
+      const iso = (await c.query(`SELECT ${NOW_ISO} AS t`)).rows[0].t as string;
       const lastRow = (await c.query('SELECT * FROM runs ORDER BY id DESC LIMIT 1')).rows[0];
       const last = lastRow ? toRunRow(lastRow) : undefined;
       const unfinished = last !== undefined && (last.status === 'running' || last.status === 'interrupted');
       const join = async (runId: number) => c.query(`INSERT INTO run_workers (run_id, owner, joined_at, last_seen_at) VALUES ($1, $2, $3, $3)
         ON CONFLICT (run_id, owner) DO UPDATE SET last_seen_at = $3`, [runId, req.owner, iso]);
+      // A process that streams a seed file into the run says so: the run is not done until it has.
+      const seeding = async (runId: number) => {
+        if (req.seeding) await c.query('UPDATE run_log SET seeder = $2, seeds_done = false WHERE id = $1', [runId, req.owner]);
+      };
       if (unfinished && !req.fresh) {
-        const live = (await c.query(LIVE_LEASES, [now, req.owner])).rows[0].live as boolean;
-        await c.query('UPDATE frontier SET state = 0, owner = NULL, lease_until = NULL WHERE state = 1 AND lease_until < $1', [now]);
-        await c.query(`UPDATE hosts SET owner = NULL, released_at = lease_until, lease_until = NULL
-          WHERE host IN (SELECT host FROM hosts WHERE owner IS NOT NULL AND lease_until < $1 ORDER BY host FOR UPDATE)`, [now]);
+        const live = (await c.query(LIVE_LEASES, [req.owner])).rows[0].live as boolean;
+        for (let n = 1; n > 0;) n = (await expireLeases(c, 0)).length;
         await join(last.id);
-        if (live && last.status === 'running') return { run: last, mode: 'joined' as const, previous: last };
+        if (live && last.status === 'running') { await seeding(last.id); return { run: last, mode: 'joined' as const, previous: last }; }
         await c.query("UPDATE run_log SET resumes = resumes + 1, status = 'running', ended_at = NULL, stop_reason = NULL WHERE id = $1", [last.id]);
+        await seeding(last.id);
         const run = toRunRow((await c.query('SELECT * FROM runs WHERE id = $1', [last.id])).rows[0]);
         return { run, mode: 'resumed' as const, previous: last };
       }
+      // Once per run, over the whole frontier: no statement limit.
+      await c.query('SET LOCAL statement_timeout = 0');
       if (unfinished) {
         // --fresh: the unfinished run ends and its queue with it; pages and links stay.
         await c.query("UPDATE run_log SET ended_at = $1, status = 'interrupted', stop_reason = 'superseded' WHERE id = $2", [iso, last.id]);
@@ -96,16 +102,29 @@ export class PostgresBackend implements Backend {
       }
       // Entries finished in the previous run are dropped; unfetched ones carry over, unclaimed.
       await c.query('DELETE FROM frontier WHERE state = 2');
-      await c.query('UPDATE frontier SET state = 0, owner = NULL, lease_until = NULL WHERE state = 1');
-      await c.query('UPDATE hosts SET owner = NULL, lease_until = NULL WHERE owner IS NOT NULL');
+      await c.query('UPDATE frontier SET state = 0, owner = NULL, epoch = NULL, lease_until = NULL WHERE state = 1');
+      await c.query('UPDATE hosts SET owner = NULL, lease_until = NULL, has_queue = false WHERE owner IS NOT NULL OR has_queue');
+      await markQueued(c, (await c.query('SELECT DISTINCT host FROM frontier WHERE state = 0')).rows.map((r) => r.host as string));
       const id = (await c.query("INSERT INTO run_log (started_at, status, options) VALUES ($1, 'running', $2) RETURNING id", [iso, req.optionsJson])).rows[0].id as number;
       await join(id);
+      await seeding(id);
       const run = toRunRow((await c.query('SELECT * FROM runs WHERE id = $1', [id])).rows[0]);
       return { run, mode: 'started' as const, previous: last };
     });
     this.x.runId = opened.run.id;
-    Object.assign(this.x, runLimits(opened.run.options));
+    const limits = runLimits(opened.run.options);
+    Object.assign(this.x, limits, { begin: beginWithLimits(this.leaseMs ?? limits.leaseMs) });
     return opened;
+  }
+
+  /** The seed file this process streams is queued to its end (openRun's `seeding`). */
+  async seedsQueued(runId: number, owner: string): Promise<void> {
+    await this.q('UPDATE run_log SET seeds_done = true WHERE id = $1 AND seeder = $2', [runId, owner]);
+  }
+
+  /** Whether the run still waits for seeds: its seeder is streaming them (live), or stopped before the end (dead). */
+  seedsLeft(runId: number): Promise<'none' | 'live' | 'dead'> {
+    return reconnecting(this.location, () => seedsOf(this.pool, runId, this.x.leaseMs));
   }
 
   /**
@@ -115,15 +134,19 @@ export class PostgresBackend implements Backend {
   finishRun(runId: number, status: RunStatus, reason: StopReason): Promise<boolean> {
     return inTx(this.pool, this.location, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [RUN_LOCK]);
-      if ((await c.query(LIVE_LEASES, [Date.now(), '']).then((r) => r.rows[0].live as boolean))) return false;
+      if ((await c.query(LIVE_LEASES, ['']).then((r) => r.rows[0].live as boolean))) return false;
       let st = status;
+      // Seeds not all queued: a live seeder ends the run itself; one that died leaves it resumable.
+      const seeds = await seedsOf(c, runId, this.x.leaseMs);
+      if (seeds === 'live') return false;
+      if (seeds === 'dead' && st === 'done') { st = 'interrupted'; reason = 'seeds-incomplete'; }
       // Entries left that no worker knew of make the run resumable, unless the run's page budgets explain them.
       if (st === 'done' && reason === 'finished' && !this.x.maxPages && !this.x.maxPagesPerHost
-        && (await c.query('SELECT EXISTS (SELECT 1 FROM frontier WHERE state < 2) AS left')).rows[0].left) {
+        && (await c.query('SELECT EXISTS (SELECT 1 FROM frontier WHERE state = 0) OR EXISTS (SELECT 1 FROM frontier WHERE state = 1) AS left')).rows[0].left) {
         st = 'interrupted';
       }
-      const r = await c.query("UPDATE run_log SET ended_at = $1, status = $2, stop_reason = $3 WHERE id = $4 AND status IN ('running', 'interrupted')",
-        [new Date().toISOString(), st, reason, runId]);
+      const r = await c.query(`UPDATE run_log SET ended_at = ${NOW_ISO}, status = $1, stop_reason = $2 WHERE id = $3 AND status IN ('running', 'interrupted')`,
+        [st, reason, runId]);
       return (r.rowCount ?? 0) > 0;
     });
   }
@@ -147,10 +170,17 @@ export class PostgresBackend implements Backend {
   enqueueDue(olderThan: string, adaptive: boolean, now: string): Promise<Map<string, number>> { return this.queue.enqueueDue(olderThan, adaptive, now); }
   queuedByHost(): Promise<Map<string, number>> { return reconnecting(this.location, () => this.queue.queuedByHost()); }
   claim(host: string, limit: number, lease: Lease): Promise<Claim> { return this.queue.claim(host, limit, this.clamp(lease)); }
-  renew(lease: Lease): Promise<void> { return this.queue.renew(this.clamp(lease)); }
+  renew(lease: Lease): Promise<string[]> { return reconnecting(this.location, () => this.queue.renew(this.clamp(lease))); }
   release(owner: string, urlIds: number[]): Promise<void> { return this.queue.release(owner, urlIds); }
   requeueExpired(now: number): Promise<Map<string, number>> { return this.queue.requeueExpired(now); }
-  pending(now: number): Promise<{ queued: number; leased: number }> { return reconnecting(this.location, () => pending(this.pool, now)); }
+  /** What the run still has; a live seeder still streaming counts as a live lease (its seeds are to come). */
+  pending(now: number): Promise<{ queued: number; leased: number }> {
+    return reconnecting(this.location, async () => {
+      const p = await pending(this.pool, now);
+      if (!p.leased && this.x.runId && (await seedsOf(this.pool, this.x.runId, this.x.leaseMs)) === 'live') p.leased = 1;
+      return p;
+    });
+  }
   savePacing(owner: string, items: HostPacing[]): Promise<void> { return this.queue.savePacing(owner, items); }
 
   // --- ResultSink ---
@@ -160,7 +190,7 @@ export class PostgresBackend implements Backend {
    * thread): two at once would wait on each other's new URLs and frontier rows, and deadlock.
    */
   write(batch: OutcomeBatch): Promise<WriteResult> {
-    const next = this.writes.then(() => inTx(this.pool, this.location, (c) => writeBatch(c, batch)));
+    const next = this.writes.then(() => inTx(this.pool, this.location, (c) => writeBatch(c, batch), this.x.begin));
     this.writes = next.catch(() => {});
     return next;
   }
@@ -182,7 +212,7 @@ export class PostgresBackend implements Backend {
   utilization(): number { return 0; }
 
   async close(): Promise<void> {
-    await this.pool.end().catch(() => {});
+    await Promise.all([this.pool.end().catch(() => {}), this.beat.end().catch(() => {})]);
   }
 
   /** A shorter lease than the frontier asks for, when the URL says so (the heartbeat renews it every 5 s). */
@@ -226,13 +256,16 @@ function withoutPassword(optionsJson: string): string {
   }
 }
 
-/** The run's --delay (ms) and page budgets from its stored options: every worker obeys the run's. */
-function runLimits(optionsJson: string): { delayMs: number; maxPages: number; maxPagesPerHost: number } {
+/** The lease of a run that recorded none (the --lease default). */
+const LEASE_MS = 30_000;
+
+/** The run's --delay (ms), page budgets and lease from its stored options: every worker obeys the run's. */
+function runLimits(optionsJson: string): { delayMs: number; maxPages: number; maxPagesPerHost: number; leaseMs: number } {
   const n = (v: unknown) => (typeof v === 'number' && v > 0 ? v : 0);
   try {
-    const o = JSON.parse(optionsJson) as { delayMs?: unknown; maxPages?: unknown; maxPagesPerHost?: unknown };
-    return { delayMs: n(o.delayMs), maxPages: n(o.maxPages), maxPagesPerHost: n(o.maxPagesPerHost) };
+    const o = JSON.parse(optionsJson) as { delayMs?: unknown; maxPages?: unknown; maxPagesPerHost?: unknown; leaseMs?: unknown };
+    return { delayMs: n(o.delayMs), maxPages: n(o.maxPages), maxPagesPerHost: n(o.maxPagesPerHost), leaseMs: n(o.leaseMs) || LEASE_MS };
   } catch {
-    return { delayMs: 0, maxPages: 0, maxPagesPerHost: 0 };
+    return { delayMs: 0, maxPages: 0, maxPagesPerHost: 0, leaseMs: LEASE_MS };
   }
 }

@@ -7,8 +7,11 @@ import pg from 'pg';
 import { DatabaseError } from '../../errors.js';
 import { PG_MIGRATIONS } from './schema.js';
 
-/** SQLSTATEs worth retrying the whole transaction for: deadlock, serialization failure. */
-const RETRY_CODES = new Set(['40P01', '40001']);
+/**
+ * SQLSTATEs worth retrying the whole transaction for: deadlock, serialization failure, and a lock
+ * not granted within lock_timeout (a worker stopped while holding it loses it soon: clock.ts).
+ */
+const RETRY_CODES = new Set(['40P01', '40001', '55P03']);
 const MAX_ATTEMPTS = 8;
 /** Serializes migrations and run starts across processes. */
 export const MIGRATE_LOCK = 7_340_001;
@@ -33,8 +36,9 @@ export function safeLocation(url: string): string {
   }
 }
 
-export function openPool(url: string, max = 4): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, types: pgTypes, application_name: 'crawl' } as pg.PoolConfig);
+export function openPool(url: string, max = 4, name = 'crawl'): pg.Pool {
+  // keepAlive: a server cut off without a reset (a partition) is noticed by the socket, not never.
+  const pool = new pg.Pool({ connectionString: url, max, types: pgTypes, application_name: name, keepAlive: true } as pg.PoolConfig);
   pool.on('error', () => { /* an idle client lost its connection: the next query reconnects */ });
   return pool;
 }
@@ -57,11 +61,12 @@ export const RECONNECT_FOR_MS = 60_000;
 
 /**
  * The connection was lost or the server cannot take it now: class 08 (connection exception),
- * 57P01-57P03 (shut down by an administrator, crash, starting up), or the socket failing.
+ * 57P01-57P03 (shut down by an administrator, crash, starting up), 25P03 (the session sat idle in a
+ * transaction past its limit: this process was stopped or starved), or the socket failing.
  */
 export function connectionLost(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
-  if (e.code && /^(08|57P0[1-3]|ECONNREFUSED$|ECONNRESET$|EPIPE$|ETIMEDOUT$|EHOSTUNREACH$)/.test(e.code)) return true;
+  if (e.code && /^(08|57P0[1-3]|25P03$|ECONNREFUSED$|ECONNRESET$|EPIPE$|ETIMEDOUT$|EHOSTUNREACH$)/.test(e.code)) return true;
   return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e.message ?? '');
 }
 
@@ -88,21 +93,21 @@ export async function reconnecting<T>(location: string, fn: () => Promise<T>): P
  * workers locking host rows at once; statements lock them in host order, but retry anyway), and
  * while the connection is lost (reconnecting).
  */
-export function inTx<T>(pool: pg.Pool, location: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  return reconnecting(location, () => oneTx(pool, fn));
+export function inTx<T>(pool: pg.Pool, location: string, fn: (c: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  return reconnecting(location, () => oneTx(pool, fn, begin));
 }
 
 /** Checked-out clients that have an 'error' listener (pg-pool listens only while a client is idle). */
 const guarded = new WeakSet<pg.PoolClient>();
 
-async function oneTx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+async function oneTx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     // The server cutting the connection between two statements is an 'error' event on the client,
     // which would crash the process unheard; the next statement then fails and is retried.
     if (!guarded.has(client)) { client.on('error', () => {}); guarded.add(client); }
     try {
-      await client.query('BEGIN');
+      await client.query(begin);
       const v = await fn(client);
       await client.query('COMMIT');
       client.release();

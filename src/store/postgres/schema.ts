@@ -4,7 +4,7 @@
  * questions work on both; what differs: `runs` is a view summing the per-worker counters of
  * `run_workers` over `run_log`, `pages.search` is a tsvector (title weighted A, text B) with a GIN
  * index instead of FTS5, and `hosts` holds the host leases and pacing state shared by the workers.
- * Times are ISO 8601 UTC text as in SQLite; leases are ms since epoch.
+ * Times are ISO 8601 UTC text as in SQLite; leases are ms since epoch by the server's clock (./clock.ts).
  */
 import type pg from 'pg';
 import { tsvectorLiteral } from '../../parse/search-terms.js';
@@ -178,6 +178,24 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   `
   ALTER TABLE hosts ADD COLUMN IF NOT EXISTS robots_failures INTEGER;
   ALTER TABLE hosts ADD COLUMN IF NOT EXISTS robots_run BIGINT;
+  `,
+  // v5: fencing and cheap leases (./leases.ts). A host lease carries an epoch that grows with every
+  // change of owner; claims carry the epoch they were granted under, and a write or a takeover checks
+  // it. Claims expire with their host's lease (the heartbeat renews host rows only), so the claim
+  // index is by host; has_queue marks hosts with queued entries (no GROUP BY over the queue); the
+  // --max-pages-per-host budget is a counter (budget_run: the run it counts for). The run records
+  // who is streaming its seed file and whether every seed is queued.
+  `
+  ALTER TABLE hosts ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0, ADD COLUMN has_queue BOOLEAN NOT NULL DEFAULT false,
+    ADD COLUMN budget_run BIGINT, ADD COLUMN budget_used INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE frontier ADD COLUMN epoch BIGINT;
+  DROP INDEX IF EXISTS frontier_claims;
+  CREATE INDEX frontier_claims ON frontier(host, owner) WHERE state = 1;
+  CREATE INDEX hosts_lease ON hosts(lease_until) WHERE owner IS NOT NULL;
+  CREATE INDEX hosts_queue ON hosts(host) WHERE has_queue;
+  INSERT INTO hosts (host, has_queue) SELECT DISTINCT host, true FROM frontier WHERE state < 2
+    ON CONFLICT (host) DO UPDATE SET has_queue = true;
+  ALTER TABLE run_log ADD COLUMN seeder TEXT, ADD COLUMN seeds_done BOOLEAN NOT NULL DEFAULT true;
   `,
 ];
 

@@ -1,12 +1,14 @@
 /**
  * The PostgreSQL result sink: one batch → one transaction of a fixed number of statements, each
  * carrying the whole batch as arrays (unnest), never a statement per link or per page. Outcomes are
- * accepted only for entries still claimed by `batch.owner`, checked in the same transaction.
+ * accepted only for entries still claimed by `batch.owner` under the epoch they carry (fencing: ./claim.ts),
+ * checked in the same transaction.
  */
 import type pg from 'pg';
 import type { EnqueueItem } from '../../frontier/types.js';
 import { countOutcome, emptyCounters, type LinkRecord, type OutcomeBatch, type PageOutcome, type WriteResult } from '../types.js';
 import { tsvectorLiteral } from '../../parse/search-terms.js';
+import { NOW_ISO } from './clock.js';
 import { enqueueIds, releaseIdleHosts, urlIds } from './queue.js';
 
 const FETCH_COLS = ['run_id', 'fetched_at', 'status', 'final_url', 'redirect_to', 'content_type', 'encoding', 'bytes', 'duration_ms', 'ttfb_ms',
@@ -22,25 +24,35 @@ const typeOf = (col: string) => TYPES[col] ?? 'text';
 type Row = Record<string, unknown>;
 
 export async function writeBatch(c: pg.PoolClient, batch: OutcomeBatch): Promise<WriteResult> {
-  const now = new Date().toISOString();
   const rejected: number[] = [];
   const inc = emptyCounters();
   inc.requests = batch.requests;
-  const ids = [...batch.skipped.map((e) => e.urlId), ...batch.outcomes.map((o) => o.entry.urlId)];
-  const done = new Set<number>();
+  // Fencing: an entry is completed only while it is still claimed by this owner under the epoch it
+  // was claimed with (claim.ts); a worker that lost the host and got it again carries the old epoch
+  // for what it fetched before, and that is refused. Rows locked in url_id order, as every statement
+  // that locks claimed rows does (no deadlocks).
+  const all = [...batch.skipped, ...batch.outcomes.map((o) => o.entry)];
+  const done = new Map<number, number | null>();
   const hosts = new Set<string>();
-  if (ids.length) {
-    // The acceptance check: only claims this owner still holds are completed.
-    // Rows locked in url_id order, as every statement that locks claimed rows does (no deadlocks).
-    const r = await c.query(`UPDATE frontier f SET state = 2, owner = NULL, lease_until = NULL FROM (
-      SELECT url_id FROM frontier WHERE url_id = ANY($1::bigint[]) AND owner = $2 AND state = 1 ORDER BY url_id FOR UPDATE) s
-      WHERE f.url_id = s.url_id RETURNING f.url_id, f.host`, [ids, batch.owner]);
-    for (const x of r.rows) { done.add(x.url_id); hosts.add(x.host); }
+  if (all.length) {
+    const r = await c.query(`UPDATE frontier f SET state = 2, owner = NULL, epoch = NULL, lease_until = NULL FROM (
+      SELECT x.url_id, x.epoch FROM frontier x JOIN unnest($1::bigint[], $3::bigint[]) AS w(id, ep)
+        ON x.url_id = w.id AND x.epoch IS NOT DISTINCT FROM w.ep
+      WHERE x.owner = $2 AND x.state = 1 ORDER BY x.url_id FOR UPDATE OF x) s
+      WHERE f.url_id = s.url_id RETURNING f.url_id, f.host, s.epoch`, [all.map((e) => e.urlId), batch.owner, all.map((e) => e.epoch ?? null)]);
+    for (const x of r.rows) { done.set(x.url_id, x.epoch === null ? null : Number(x.epoch)); hosts.add(x.host); }
   }
-  for (const e of batch.skipped) { if (done.has(e.urlId)) inc.skipped++; else rejected.push(e.urlId); }
+  // Each completed entry is taken once: the same URL twice in a batch (claimed again after its lease
+  // was lost) would make one statement update a row twice (SQLSTATE 21000).
+  const take = (e: { urlId: number; epoch?: number }) => {
+    if (!done.has(e.urlId) || done.get(e.urlId) !== (e.epoch ?? null)) return false;
+    done.delete(e.urlId);
+    return true;
+  };
+  for (const e of batch.skipped) { if (take(e)) inc.skipped++; else rejected.push(e.urlId); }
   const accepted: PageOutcome[] = [];
   for (const o of batch.outcomes) {
-    if (!done.has(o.entry.urlId)) { rejected.push(o.entry.urlId); continue; }
+    if (!take(o.entry)) { rejected.push(o.entry.urlId); continue; }
     accepted.push(o);
     countOutcome(inc, o);
   }
@@ -64,11 +76,11 @@ export async function writeBatch(c: pg.PoolClient, batch: OutcomeBatch): Promise
   }
   // Counters of this worker, as increments (summed over workers by the runs view).
   await c.query(`INSERT INTO run_workers AS w (run_id, owner, joined_at, last_seen_at, pages, requests, new_pages, changed, unchanged, gone,
-      redirects, errors, disallowed, skipped, bytes) VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-    ON CONFLICT (run_id, owner) DO UPDATE SET last_seen_at = $3, pages = w.pages + $4, requests = w.requests + $5,
-      new_pages = w.new_pages + $6, changed = w.changed + $7, unchanged = w.unchanged + $8, gone = w.gone + $9,
-      redirects = w.redirects + $10, errors = w.errors + $11, disallowed = w.disallowed + $12, skipped = w.skipped + $13, bytes = w.bytes + $14`,
-  [batch.runId, batch.owner, now, inc.pages, inc.requests, inc.new, inc.changed, inc.unchanged, inc.gone, inc.redirects, inc.errors,
+      redirects, errors, disallowed, skipped, bytes) VALUES ($1, $2, ${NOW_ISO}, ${NOW_ISO}, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+    ON CONFLICT (run_id, owner) DO UPDATE SET last_seen_at = ${NOW_ISO}, pages = w.pages + $3, requests = w.requests + $4,
+      new_pages = w.new_pages + $5, changed = w.changed + $6, unchanged = w.unchanged + $7, gone = w.gone + $8,
+      redirects = w.redirects + $9, errors = w.errors + $10, disallowed = w.disallowed + $11, skipped = w.skipped + $12, bytes = w.bytes + $13`,
+  [batch.runId, batch.owner, inc.pages, inc.requests, inc.new, inc.changed, inc.unchanged, inc.gone, inc.redirects, inc.errors,
     inc.disallowed, inc.skipped, inc.bytes]);
   await releaseIdleHosts(c, [...hosts], batch.owner);
   return { rejected, queuedByHost };

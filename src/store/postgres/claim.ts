@@ -1,0 +1,131 @@
+/**
+ * A claim on the PostgreSQL frontier: takes or keeps the host's lease and hands out its entries in
+ * one short transaction, by the server's clock (./clock.ts).
+ *
+ * Fencing: a host's lease carries an epoch that grows with every grant to a new owner (or to the same
+ * owner after its lease ran out). Entries are claimed under the epoch, a write is accepted only for
+ * entries still claimed under the epoch they carry (./write.ts), and a grant takes back every entry
+ * claimed under an older epoch, whatever its owner: a worker that stalled past its lease cannot
+ * complete work another worker was given, and no entry stays claimed by an owner that lost the host.
+ */
+import type pg from 'pg';
+import { QUEUE_COUNT_CAP, type Claim, type FrontierEntry, type Lease, type UrlSource } from '../../frontier/types.js';
+import { leaveToWanter, recordWant, shouldYield } from './balance.js';
+import { fromNow, NOW_MS, toLocal } from './clock.js';
+import { releaseIdleHosts, type QueueContext } from './queue.js';
+
+/** Advisory lock class serializing claims under a --max-pages budget (second key: the run id). */
+const BUDGET_LOCK = 7_340_003;
+
+/** How soon a worker asks again for a host another worker holds (its lease may last 30 s more). */
+export const BUSY_RETRY_MS = 2_000;
+/** How soon a claim asks again when another transaction has the host row locked right now. */
+const LOCKED_RETRY_MS = 250;
+
+/** The host row as a claim reads it, with the server's now. */
+interface HostRow {
+  owner: string | null; lease_until: number | null; released_at: number | null; next_at: number | null; crawl_delay_ms: number | null;
+  backoff_ms: number | null; wanted_at: number | null; wanted_by: string | null; wanted_holds: number | null; robots_retry_at: number | null;
+  robots_failures: number | null; epoch: number; budget_run: number | null; budget_used: number; now: number;
+}
+
+export async function claimHost(c: pg.PoolClient, x: QueueContext, host: string, limit: number, lease: Lease): Promise<Claim> {
+  const localNow = Date.now();
+  const leaseMs = Math.max(1, fromNow(lease.until, localNow));
+  const queued = async () => (await c.query('SELECT count(*)::int AS n FROM (SELECT 1 FROM frontier WHERE host = $1 AND state = 0 LIMIT $2) q',
+    [host, QUEUE_COUNT_CAP])).rows[0].n as number;
+  await c.query('INSERT INTO hosts (host) VALUES ($1) ON CONFLICT DO NOTHING', [host]);
+  // SKIP LOCKED: a claim never queues behind another transaction on the host (a heartbeat, another
+  // worker's claim, a worker stopped mid-transaction): it asks again shortly instead.
+  const h = (await c.query(`SELECT owner, lease_until, released_at, next_at, crawl_delay_ms, backoff_ms, wanted_at, wanted_by, wanted_holds,
+      CASE WHEN robots_run = $2 THEN robots_retry_at END AS robots_retry_at, CASE WHEN robots_run = $2 THEN robots_failures END AS robots_failures,
+      epoch, budget_run, budget_used, ${NOW_MS} AS now
+    FROM hosts WHERE host = $1 FOR UPDATE SKIP LOCKED`, [host, x.runId])).rows[0] as HostRow | undefined;
+  if (!h) return { entries: [], remaining: await queued(), busyUntil: localNow + LOCKED_RETRY_MS };
+  const now = Number(h.now);
+  const local = (serverMs: number) => toLocal(serverMs, now, localNow);
+  const retry = async () => ({ entries: [], remaining: await queued(), busyUntil: localNow + BUSY_RETRY_MS });
+  const live = h.owner !== null && h.lease_until !== null && Number(h.lease_until) >= now;
+  if (live && h.owner !== lease.owner) {
+    // Ask again soon rather than at the lease's end: the owner lets go as soon as it has no claims
+    // there, and gives the host up if it holds more than its share (balance.ts). A worker with hosts
+    // of its own asks less often (2 s more per host it holds).
+    const holds = await recordWant(c, host, h, lease.owner, now);
+    return { entries: [], remaining: await queued(), busyUntil: local(Math.min(Number(h.lease_until) + 1, now + BUSY_RETRY_MS * (1 + holds))) };
+  }
+  if (live && await shouldYield(c, h, lease.owner, now)) {
+    await releaseIdleHosts(c, [host], lease.owner); // now, or when its last claim here is written
+    return retry();
+  }
+  // A grant: the host was free, another owner's lease ran out, or ours did (we may have stalled).
+  const grant = !live;
+  if (grant && h.owner !== lease.owner && await leaveToWanter(c, h, lease.owner, now)) return retry();
+  if (grant) {
+    // The last owner's pace holds from when it let go (or its lease ran out), and no request starts
+    // before the next start it recorded (a Retry-After) or its robots.txt retry time.
+    const from = h.owner ? h.lease_until : h.released_at;
+    const gap = Math.max(x.delayMs, h.crawl_delay_ms ?? 0, h.backoff_ms ?? 0);
+    const readyAt = Math.max(from === null || gap === 0 ? 0 : Number(from) + gap, Number(h.next_at ?? 0), Number(h.robots_retry_at ?? 0));
+    if (readyAt > now) return { entries: [], remaining: await queued(), busyUntil: local(readyAt) };
+    // Every entry claimed under an older epoch comes back first, whoever claimed it.
+    const back = await c.query('UPDATE frontier SET state = 0, owner = NULL, epoch = NULL, lease_until = NULL WHERE host = $1 AND state = 1', [host]);
+    if (x.maxPagesPerHost && back.rowCount && h.budget_run === x.runId) h.budget_used = Math.max(0, h.budget_used - back.rowCount);
+  }
+  const epoch = grant ? Number(h.epoch) + 1 : Number(h.epoch);
+  const used = h.budget_run === x.runId ? h.budget_used : 0;
+  limit = await globalBudget(c, x, limit);
+  if (x.maxPagesPerHost) limit = Math.min(limit, x.maxPagesPerHost - used);
+  if (limit <= 0) return { entries: [], remaining: 0 }; // the run's budget is spent: nothing more to claim here
+  const rows = (await c.query(`WITH picked AS (
+      SELECT url_id FROM frontier WHERE host = $1 AND state = 0 ORDER BY depth, url_id LIMIT $2 FOR UPDATE),
+    upd AS (UPDATE frontier f SET state = 1, owner = $3, epoch = $4 FROM picked WHERE f.url_id = picked.url_id
+      RETURNING f.url_id, f.depth, f.source, f.redirect_from, f.hops)
+    SELECT upd.*, u.url, p.fetched_at, p.status, p.etag, p.last_modified, p.content_hash, p.last_ok_at, p.recrawl_interval_s, p.bytes
+    FROM upd JOIN urls u ON u.id = upd.url_id LEFT JOIN pages p ON p.url_id = upd.url_id ORDER BY upd.depth, upd.url_id`,
+  [host, limit, lease.owner, epoch])).rows;
+  const remaining = await queued();
+  // The host is this owner's only while it holds claims there (a write or release lets go). The lease
+  // only grows: a heartbeat that committed a later expiry meanwhile is kept.
+  if (rows.length) {
+    await c.query(`UPDATE hosts SET owner = $2, epoch = $3, released_at = NULL, has_queue = $5,
+        lease_until = CASE WHEN owner = $2 AND epoch = $3 THEN greatest(lease_until, ${NOW_MS} + $4) ELSE ${NOW_MS} + $4 END,
+        wanted_by = CASE WHEN wanted_by = $2 THEN NULL ELSE wanted_by END, budget_run = $6, budget_used = $7 WHERE host = $1`,
+    [host, lease.owner, epoch, leaseMs, remaining > 0, x.runId, used + rows.length]);
+  } else if (remaining === 0) {
+    await c.query('UPDATE hosts SET has_queue = false WHERE host = $1', [host]);
+  }
+  // A host changing hands carries the pacing its last owner recorded (savePacing), in local time.
+  const handover = rows.length > 0 && h.owner !== lease.owner
+    && (h.next_at !== null || h.crawl_delay_ms !== null || h.backoff_ms !== null || h.robots_retry_at !== null || h.robots_failures !== null);
+  const pacing = handover ? {
+    nextAt: h.next_at === null ? 0 : local(Number(h.next_at)), crawlDelayMs: h.crawl_delay_ms === null ? null : Number(h.crawl_delay_ms),
+    backoffMs: Number(h.backoff_ms ?? 0), robotsRetryAt: h.robots_retry_at === null ? null : local(Number(h.robots_retry_at)),
+    robotsFailures: Number(h.robots_failures ?? 0),
+  } : undefined;
+  return { entries: rows.map((r) => toEntry(r, host, epoch)), remaining, hostLeaseMs: leaseMs, ...(pacing ? { pacing } : {}) };
+}
+
+/**
+ * How many entries may still be claimed under the run's --max-pages: pages written plus claims held
+ * count against it. Such claims are serialized per run (an advisory lock) so that workers claiming
+ * at once do not both spend the same remainder.
+ */
+async function globalBudget(c: pg.PoolClient, x: QueueContext, limit: number): Promise<number> {
+  if (!x.maxPages) return limit;
+  await c.query('SELECT pg_advisory_xact_lock($1, $2)', [BUDGET_LOCK, x.runId]);
+  const used = (await c.query(`SELECT (SELECT coalesce(sum(pages), 0) FROM run_workers WHERE run_id = $1)
+    + (SELECT count(*) FROM frontier WHERE state = 1) AS n`, [x.runId])).rows[0].n as number;
+  return Math.min(limit, x.maxPages - used);
+}
+
+function toEntry(r: Record<string, unknown>, host: string, epoch: number): FrontierEntry {
+  return {
+    urlId: r.url_id as number, url: r.url as string, host, depth: r.depth as number, source: r.source as UrlSource,
+    redirectFrom: (r.redirect_from as number | null) ?? null, hops: r.hops as number, epoch,
+    prior: r.fetched_at !== null ? {
+      status: r.status as number | null, etag: r.etag as string | null, lastModified: r.last_modified as string | null,
+      contentHash: r.content_hash as string | null, lastOkAt: r.last_ok_at as string | null,
+      recrawlIntervalS: r.recrawl_interval_s as number | null, bytes: (r.bytes as number | null) ?? 0,
+    } : null,
+  };
+}
