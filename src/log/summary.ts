@@ -13,7 +13,7 @@ export function printSummary(log: Logger, s: RunSummary): void {
     by_status: s.byStatusClass, errors_by_code: s.errorsByCode,
     event_loop_utilization: Number(s.eventLoopUtilization.toFixed(3)), worker_utilization: Number(s.workerUtilization.toFixed(3)),
     writer_utilization: Number(s.writerUtilization.toFixed(3)),
-    db: s.db, exit: s.exitCode,
+    rejected: s.rejected, db: s.db, exit: s.exitCode,
   };
   const title = s.status === 'done' ? log.paint('green', 'done') : s.stopReason === 'seeds-incomplete'
     ? log.paint('yellow', 'stopped (seeds-incomplete: the worker reading the seed file stopped before its end; `crawl --urls FILE` with that file resumes the run and queues the rest)')

@@ -36,9 +36,10 @@ export function safeLocation(url: string): string {
   }
 }
 
+/** Sessions are named `crawl <pid>` (and `crawl-heartbeat <pid>`): pg_stat_activity shows which worker holds what. */
 export function openPool(url: string, max = 4, name = 'crawl'): pg.Pool {
   // keepAlive: a server cut off without a reset (a partition) is noticed by the socket, not never.
-  const pool = new pg.Pool({ connectionString: url, max, types: pgTypes, application_name: name, keepAlive: true } as pg.PoolConfig);
+  const pool = new pg.Pool({ connectionString: url, max, types: pgTypes, application_name: `${name} ${process.pid}`, keepAlive: true } as pg.PoolConfig);
   pool.on('error', () => { /* an idle client lost its connection: the next query reconnects */ });
   return pool;
 }
