@@ -34,6 +34,9 @@ export interface PgCluster {
   dataDir: string;
   /** Restarts the server (`pg_ctl restart -m fast`: open connections are cut), without blocking the event loop. */
   restart(): Promise<void>;
+  /** Stops the server (`-m fast`), for an outage; `start()` brings it back with the same settings. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
 }
 
 /** The directory holding initdb and pg_ctl, or undefined. */
@@ -72,14 +75,14 @@ async function start(preload?: string): Promise<PgCluster | undefined> {
   if (asRoot) execFileSync('chown', ['postgres:postgres', dir]);
   fs.chmodSync(dir, 0o700);
   const port = await freePort();
+  const serverOpts = () => `-c listen_addresses=127.0.0.1 -p ${port} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c unix_socket_directories=${dir} -c max_connections=200${preload ? ` -c shared_preload_libraries=${preload}` : ''}`;
   const stop = () => {
     try { run('pg_ctl', ['-w', '-D', data, '-m', 'immediate', 'stop']); } catch { /* not running */ }
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
     run('initdb', ['-A', 'trust', '-E', 'UTF8', '--no-sync', '-U', 'postgres', '-D', data]);
-    run('pg_ctl', ['-w', '-D', data, '-l', path.join(dir, 'log'), '-o',
-      `-c listen_addresses=127.0.0.1 -p ${port} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c unix_socket_directories=${dir} -c max_connections=200${preload ? ` -c shared_preload_libraries=${preload}` : ''}`, 'start']);
+    run('pg_ctl', ['-w', '-D', data, '-l', path.join(dir, 'log'), '-o', serverOpts(), 'start']);
   } catch (err) {
     const log = fs.existsSync(path.join(dir, 'log')) ? fs.readFileSync(path.join(dir, 'log'), 'utf8') : '';
     stop();
@@ -93,12 +96,17 @@ async function start(preload?: string): Promise<PgCluster | undefined> {
     run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', name]);
     return `postgres://postgres@127.0.0.1:${port}/${name}`;
   };
-  const restart = () => new Promise<void>((resolve, reject) => {
-    const args = ['-w', '-D', data, '-l', path.join(dir, 'log'), '-m', 'fast', 'restart'];
+  const ctl = (args: string[]) => new Promise<void>((resolve, reject) => {
     const [cmd, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', path.join(bin, 'pg_ctl'), ...args]] : [path.join(bin, 'pg_ctl'), args];
     execFile(cmd as string, argv as string[], (err) => (err ? reject(err) : resolve()));
   });
-  return { url: newDatabase(), newDatabase, dataDir: data, restart };
+  const log = path.join(dir, 'log');
+  return {
+    url: newDatabase(), newDatabase, dataDir: data,
+    restart: () => ctl(['-w', '-D', data, '-l', log, '-m', 'fast', 'restart']),
+    stop: () => ctl(['-w', '-D', data, '-m', 'fast', 'stop']),
+    start: () => ctl(['-w', '-D', data, '-l', log, '-o', serverOpts(), 'start']),
+  };
 }
 
 function freePort(): Promise<number> {

@@ -30,6 +30,8 @@ export class PostgresBackend implements Backend {
   private readonly queue: PgQueue;
   /** Longest lease this backend grants (URL parameter crawl_lease_ms), or undefined: the frontier's (30 s). */
   private leaseMs: number | undefined;
+  /** This process's lease owner id (openRun). */
+  private owner = '';
   /** The last write: the next one starts when it settles. */
   private writes: Promise<unknown> = Promise.resolve();
 
@@ -112,6 +114,7 @@ export class PostgresBackend implements Backend {
       return { run, mode: 'started' as const, previous: last };
     });
     this.x.runId = opened.run.id;
+    this.owner = req.owner;
     const limits = runLimits(opened.run.options);
     Object.assign(this.x, limits, { begin: beginWithLimits(this.leaseMs ?? limits.leaseMs) });
     return opened;
@@ -137,9 +140,9 @@ export class PostgresBackend implements Backend {
       if ((await c.query(LIVE_LEASES, ['']).then((r) => r.rows[0].live as boolean))) return false;
       let st = status;
       // Seeds not all queued: a live seeder ends the run itself; one that died leaves it resumable.
-      const seeds = await seedsOf(c, runId, this.x.leaseMs);
+      const seeds = await seedsOf(c, runId, this.x.leaseMs, this.owner);
       if (seeds === 'live') return false;
-      if (seeds === 'dead' && st === 'done') { st = 'interrupted'; reason = 'seeds-incomplete'; }
+      if (seeds === 'dead' && st === 'done' && reason === 'finished') { st = 'interrupted'; reason = 'seeds-incomplete'; }
       // Entries left that no worker knew of make the run resumable, unless the run's page budgets explain them.
       if (st === 'done' && reason === 'finished' && !this.x.maxPages && !this.x.maxPagesPerHost
         && (await c.query('SELECT EXISTS (SELECT 1 FROM frontier WHERE state = 0) OR EXISTS (SELECT 1 FROM frontier WHERE state = 1) AS left')).rows[0].left) {
@@ -177,7 +180,7 @@ export class PostgresBackend implements Backend {
   pending(now: number): Promise<{ queued: number; leased: number }> {
     return reconnecting(this.location, async () => {
       const p = await pending(this.pool, now);
-      if (!p.leased && this.x.runId && (await seedsOf(this.pool, this.x.runId, this.x.leaseMs)) === 'live') p.leased = 1;
+      if (!p.leased && this.x.runId && (await seedsOf(this.pool, this.x.runId, this.x.leaseMs, this.owner)) === 'live') p.leased = 1;
       return p;
     });
   }

@@ -13,9 +13,11 @@ import type pg from 'pg';
 /** 'none': every seed is queued; 'live': the seeder is still streaming; 'dead': it stopped before the end. */
 export type SeedsLeft = 'none' | 'live' | 'dead';
 
-export async function seedsOf(q: pg.Pool | pg.PoolClient, runId: number, leaseMs: number): Promise<SeedsLeft> {
-  const r = await q.query(`SELECT r.seeds_done, w.last_seen_at::timestamptz >= clock_timestamp() - $2 * interval '1 millisecond' AS alive
-    FROM run_log r LEFT JOIN run_workers w ON w.run_id = r.id AND w.owner = r.seeder WHERE r.id = $1`, [runId, leaseMs]);
+/** `self`: the asking process; a seeder asking about its own seeds is stopping, so they count as 'dead'. */
+export async function seedsOf(q: pg.Pool | pg.PoolClient, runId: number, leaseMs: number, self = ''): Promise<SeedsLeft> {
+  const r = await q.query(`SELECT r.seeds_done, r.seeder IS DISTINCT FROM $3
+      AND w.last_seen_at::timestamptz >= clock_timestamp() - $2 * interval '1 millisecond' AS alive
+    FROM run_log r LEFT JOIN run_workers w ON w.run_id = r.id AND w.owner = r.seeder WHERE r.id = $1`, [runId, leaseMs, self]);
   const row = r.rows[0];
   if (!row || row.seeds_done) return 'none';
   return row.alive ? 'live' : 'dead';
