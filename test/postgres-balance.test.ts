@@ -45,14 +45,43 @@ test('workers that join later get hosts from the one holding them all; politenes
     assert.ok(workers[1].pages > 0 && workers[2].pages > 0, `the workers that joined got hosts: pages per worker ${workers.map((w) => w.pages).join(' / ')}`);
     for (const h of site.hosts) {
       assert.equal(h.maxInflight, 1, `${h.origin}: one request at a time across every worker`);
-      assert.ok(minGap(h.starts) >= DELAY_MS * 0.8, `${h.origin}: request starts ${minGap(h.starts).toFixed(1)} ms apart (delay ${DELAY_MS} ms)`);
+      // Half the delay: a loaded machine delays a worker's own sends by up to ~100 ms (postgres-faults.e2e.test.ts).
+      assert.ok(minGap(h.starts) >= DELAY_MS / 2, `${h.origin}: request starts ${minGap(h.starts).toFixed(1)} ms apart (delay ${DELAY_MS} ms)`);
     }
     const stored = await sql<{ n: number; d: number }>(db, "SELECT count(*)::int AS n, count(DISTINCT url)::int AS d FROM pages WHERE status = 200");
     assert.equal(stored[0].n, site.pages.length, 'every page stored');
     assert.equal(stored[0].d, site.pages.length, 'each once');
+    // Stable assignment (issue 21 item 6): a host is granted anew only when it changes hands or runs out
+    // of work, not after every batch (hosts.epoch counts the grants).
+    const grants = await sql<{ host: string; epoch: number }>(db, 'SELECT host, epoch::int AS epoch FROM hosts ORDER BY host');
+    console.log(`grants per host: ${grants.map((g) => g.epoch).join(' / ')}`);
+    assert.ok(grants.every((g) => g.epoch <= 4), `grants per host: ${grants.map((g) => g.epoch).join(' / ')}`);
     const run = await sql<{ status: string }>(db, 'SELECT status FROM runs');
     assert.deepEqual(run.map((r) => r.status), ['done']);
     assert.equal((await sql<{ n: number }>(db, 'SELECT count(*)::int AS n FROM hosts WHERE owner IS NOT NULL'))[0].n, 0, 'no host lease left');
+  } finally {
+    await site.close();
+  }
+});
+
+test('two workers on four hosts: hosts settle and stay with their owners (no bouncing)', { skip }, async () => {
+  const site = await startMultiHostSite(4, 60, 5);
+  try {
+    const db = cluster!.newDatabase();
+    const seeds = seedFile(dir, site.hosts.map((h) => h.origin + '/'), 'bounce.txt');
+    const first = startCli(['--urls', seeds, '--db', db, '--delay', '100ms', '--per-host', '1', '--concurrency', '4', '--no-progress', '--log-format', 'json']);
+    const end = Date.now() + 60_000;
+    while ((await sql<{ n: number }>(db, 'SELECT count(*)::int AS n FROM run_workers').catch(() => [{ n: 0 }]))[0].n < 1) {
+      assert.ok(Date.now() < end, 'the run starts');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const second = startCli(['worker', '--db', db, '--log-format', 'json']);
+    const results = await Promise.all([first.done, second.done]);
+    results.forEach((r, i) => assert.equal(r.code, 0, `worker ${i + 1}: ${r.stderr.slice(-1500)}`));
+    const grants = await sql<{ epoch: number }>(db, 'SELECT epoch::int AS epoch FROM hosts ORDER BY host');
+    assert.ok(grants.every((g) => g.epoch <= 3), `grants per host (hosts.epoch): ${grants.map((g) => g.epoch).join(' / ')}`);
+    const stored = await sql<{ n: number }>(db, 'SELECT count(DISTINCT url)::int AS n FROM pages WHERE status = 200');
+    assert.equal(stored[0].n, site.pages.length);
   } finally {
     await site.close();
   }

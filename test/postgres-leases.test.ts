@@ -36,10 +36,12 @@ test('a host is one owner\'s at a time; the next owner waits --delay from the mo
     assert.deepEqual(busy.entries, []);
     assert.equal(busy.remaining, 2);
     assert.ok(busy.busyUntil! > Date.now());
-    const before = Date.now();
     await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(c1.entries[0])], skipped: [], requests: 1 });
+    assert.deepEqual((await w2.claim('a.test', 5, lease('w2'))).entries, [], 'a host with work stays with its owner between claims');
+    const before = Date.now();
+    await w1.release('w1', [], true); // w1 stops
     const after = Date.now();
-    // w1 holds no claim on a.test any more: it let go, and w2 may have it 200 ms after that.
+    // w1 let go, and w2 may have it 200 ms after that.
     const paced = await w2.claim('a.test', 5, lease('w2'));
     assert.deepEqual(paced.entries, []);
     assert.ok(paced.busyUntil! >= before + 200 && paced.busyUntil! <= after + 200, 'busyUntil is the release plus the delay');
@@ -141,6 +143,7 @@ test('pacing goes with the host: the next owner gets the Crawl-delay, back-off a
     const nextAt = Date.now() + 500;
     await w1.savePacing('w1', [{ host: 'a.test', nextAt, crawlDelayMs: 300, backoffMs: 400, robotsRetryAt: null, robotsFailures: 0 }]);
     await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(c1.entries[0])], skipped: [], requests: 1 });
+    await w1.release('w1', [], true); // w1 stops: the host (with work left) goes to the next owner
     const paced = await w2.claim('a.test', 5, lease('w2'));
     assert.deepEqual(paced.entries, []);
     assert.ok(paced.busyUntil! - Date.now() >= 300, 'the recorded back-off holds the handover');
@@ -194,6 +197,7 @@ test('robots.txt retries go to the next owner of the same run, not to the next r
     const retryAt = Date.now() + 300;
     await w1.savePacing('w1', [{ host: 'a.test', nextAt: retryAt, crawlDelayMs: null, backoffMs: 0, robotsRetryAt: retryAt, robotsFailures: 2 }]);
     await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(c1.entries[0])], skipped: [], requests: 1 });
+    await w1.release('w1', [], true); // w1 stops: the host (with work left) goes to the next owner
     const wait = await w2.claim('a.test', 5, lease('w2'));
     assert.ok(wait.busyUntil! >= retryAt, 'no claim before the robots.txt retry time');
     await new Promise((r) => setTimeout(r, wait.busyUntil! - Date.now() + 5));

@@ -42,7 +42,9 @@ async function checkShared(site: MultiHostSite, db: string): Promise<void> {
     if (process.env.PG_E2E_DEBUG) console.error(h.origin, h.starts.map((t, i) => `${(t - h.starts[0]).toFixed(0)}:${h.ports[i]}`).join(' '));
     assert.equal(h.maxInflight, 1, `${h.origin}: one request at a time across every worker`);
     // Request starts are stamped on arrival, so allow a little network jitter below the delay.
-    assert.ok(minGap(h.starts) >= DELAY_MS * 0.8, `${h.origin}: request starts ${minGap(h.starts).toFixed(1)} ms apart (delay ${DELAY_MS} ms)`);
+    // Half the delay: on a loaded machine a worker's own requests reach the server up to ~100 ms later
+    // than it started them (seen: 199 ms apart on one connection at 300 ms); two owners land closer.
+    assert.ok(minGap(h.starts) >= DELAY_MS / 2, `${h.origin}: request starts ${minGap(h.starts).toFixed(1)} ms apart (delay ${DELAY_MS} ms)`);
   }
   const rows = await sql<{ url: string; n: number }>(db, 'SELECT url, count(*)::int AS n FROM pages WHERE status = 200 GROUP BY url');
   assert.deepEqual(rows.map((r) => r.url).sort(), [...site.pages].sort(), 'every page stored');

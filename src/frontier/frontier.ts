@@ -124,9 +124,11 @@ export class Frontier {
       this.lastRenew = now;
       const sent = performance.now();
       this.background(this.queue.renew(this.lease(now)).then((hosts) => {
-        for (const host of hosts ?? []) {
+        for (const { host, queued } of hosts ?? []) {
           const h = this.scheduler.find(host);
           if (h && h.leaseMs) h.leaseDeadline = Math.max(h.leaseDeadline === Infinity ? 0 : h.leaseDeadline, sent + h.leaseMs - margin(h.leaseMs));
+          // A host kept between claims that others queued work on: claim it (its owner is the only one who can).
+          if (queued && !this.scheduler.hasWork(host)) this.scheduler.addQueued(new Map([[host, 1]]));
         }
       }));
       this.savePacing();
@@ -160,7 +162,7 @@ export class Frontier {
   async releaseHeld(): Promise<void> {
     await this.flushPacing();
     const held = this.scheduler.held();
-    if (held.length) await this.queue.release(this.o.owner, held.map((e) => e.urlId));
+    await this.queue.release(this.o.owner, held.map((e) => e.urlId), true);
   }
 
   /** Records every pacing change not yet recorded, after the call under way; resolves once committed. */

@@ -39,7 +39,7 @@ export class Scheduler {
     for (const [host, n] of counts) {
       if (n <= 0) continue;
       const h = this.host(host);
-      const wasIdle = !this.hasWork(h);
+      const wasIdle = !this.hasWorkOf(h);
       h.queued += n;
       if (wasIdle) this.active.push(h);
     }
@@ -66,7 +66,7 @@ export class Scheduler {
     h.claiming = false;
     h.queued = remaining < QUEUE_COUNT_CAP ? remaining : Math.max(remaining, h.queued - entries.length);
     h.buffer.push(...entries);
-    if (!this.hasWork(h)) this.dropIdle();
+    if (!this.hasWorkOf(h)) this.dropIdle();
   }
 
   /**
@@ -140,7 +140,7 @@ export class Scheduler {
    * going unless failures come in a run (HOST_FAILURE_STREAK), which backs the whole host off.
    */
   retryLater(h: HostState, entry: FrontierEntry, at: number, now: number, countFailure = true): void {
-    const wasIdle = !this.hasWork(h);
+    const wasIdle = !this.hasWorkOf(h);
     let i = h.retries.length;
     while (i > 0 && h.retries[i - 1].at > at) i--;
     h.retries.splice(i, 0, { at, entry });
@@ -178,6 +178,12 @@ export class Scheduler {
     return dropped;
   }
 
+  /** Whether `host` has queued, buffered or waiting work here (or a claim under way). */
+  hasWork(host: string): boolean {
+    const h = this.hosts.get(host);
+    return h !== undefined && this.hasWorkOf(h);
+  }
+
   /** The host state of `host`, if this worker knows it. */
   find(host: string): HostState | undefined {
     return this.hosts.get(host);
@@ -185,7 +191,7 @@ export class Scheduler {
 
   /** Puts an entry back at the head of its host's buffer (robots.txt not ready). */
   requeue(h: HostState, entry: FrontierEntry): void {
-    const wasIdle = !this.hasWork(h);
+    const wasIdle = !this.hasWorkOf(h);
     h.buffer.unshift(entry);
     if (wasIdle) this.active.push(h);
   }
@@ -265,13 +271,13 @@ export class Scheduler {
     return Math.max(this.limits.delayMs, h.crawlDelayMs, h.backoffMs);
   }
 
-  private hasWork(h: HostState): boolean {
+  private hasWorkOf(h: HostState): boolean {
     return h.queued > 0 || h.buffer.length > 0 || h.retries.length > 0 || h.claiming;
   }
 
   private dropIdle(): void {
-    if (this.active.some((h) => !this.hasWork(h))) {
-      this.active = this.active.filter((h) => this.hasWork(h));
+    if (this.active.some((h) => !this.hasWorkOf(h))) {
+      this.active = this.active.filter((h) => this.hasWorkOf(h));
       this.cursor = 0;
     }
   }

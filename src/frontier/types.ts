@@ -69,6 +69,12 @@ export interface Lease {
  */
 export const QUEUE_COUNT_CAP = 10_000;
 
+/** A host whose lease a heartbeat renewed, and whether it has queued entries (others may have queued them). */
+export interface RenewedHost {
+  host: string;
+  queued: boolean;
+}
+
 /** The result of a claim: the entries, and how many stay queued for that host (the backend's count). */
 export interface Claim {
   entries: FrontierEntry[];
@@ -124,9 +130,12 @@ export interface QueuePort {
    * Extends every claim `lease.owner` holds to `lease.until` (the heartbeat). Backends that lease
    * hosts answer the hosts renewed (a host left out was not renewed this time).
    */
-  renew(lease: Lease): Promise<void | string[]>;
-  /** Gives claimed, unfinished entries back to the queue (a stop, or a claim larger than needed). */
-  release(owner: string, urlIds: number[]): Promise<void>;
+  renew(lease: Lease): Promise<void | RenewedHost[]>;
+  /**
+   * Gives claimed, unfinished entries back to the queue (a stop, or a host whose lease may be lost).
+   * `leaving`: the owner stops; backends that lease hosts let go of every host it holds.
+   */
+  release(owner: string, urlIds: number[], leaving?: boolean): Promise<void>;
   /** Puts entries whose lease ran out before `now` (ms) back in the queue; returns them per host. */
   requeueExpired(now: number): Promise<Map<string, number>>;
   /**

@@ -5,7 +5,7 @@
  * transaction per batch, accepted only from the claim's owner (./write.ts); counters are per worker.
  */
 import type pg from 'pg';
-import type { Claim, EnqueueItem, HostPacing, Lease } from '../../frontier/types.js';
+import type { Claim, EnqueueItem, HostPacing, Lease, RenewedHost } from '../../frontier/types.js';
 import { toRunRow } from '../sqlite/rows.js';
 import type {
   Backend, OpenedRunRow, OutcomeBatch, RobotsRecord, RunBreakdown, RunRow, RunStatus, StopReason, WriteResult,
@@ -173,8 +173,8 @@ export class PostgresBackend implements Backend {
   enqueueDue(olderThan: string, adaptive: boolean, now: string): Promise<Map<string, number>> { return this.queue.enqueueDue(olderThan, adaptive, now); }
   queuedByHost(): Promise<Map<string, number>> { return reconnecting(this.location, () => this.queue.queuedByHost()); }
   claim(host: string, limit: number, lease: Lease): Promise<Claim> { return this.queue.claim(host, limit, this.clamp(lease)); }
-  renew(lease: Lease): Promise<string[]> { return reconnecting(this.location, () => this.queue.renew(this.clamp(lease))); }
-  release(owner: string, urlIds: number[]): Promise<void> { return this.queue.release(owner, urlIds); }
+  renew(lease: Lease): Promise<RenewedHost[]> { return reconnecting(this.location, () => this.queue.renew(this.clamp(lease))); }
+  release(owner: string, urlIds: number[], leaving?: boolean): Promise<void> { return this.queue.release(owner, urlIds, leaving); }
   requeueExpired(now: number): Promise<Map<string, number>> { return this.queue.requeueExpired(now); }
   /** What the run still has; a live seeder still streaming counts as a live lease (its seeds are to come). */
   pending(now: number): Promise<{ queued: number; leased: number }> {

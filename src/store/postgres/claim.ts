@@ -93,6 +93,7 @@ export async function claimHost(c: pg.PoolClient, x: QueueContext, host: string,
     [host, lease.owner, epoch, leaseMs, remaining > 0, x.runId, used + rows.length]);
   } else if (remaining === 0) {
     await c.query('UPDATE hosts SET has_queue = false WHERE host = $1', [host]);
+    if (live) await releaseIdleHosts(c, [host], lease.owner); // ours, and nothing left to do there
   }
   // A host changing hands carries the pacing its last owner recorded (savePacing), in local time.
   const handover = rows.length > 0 && h.owner !== lease.owner

@@ -82,7 +82,7 @@ export async function writeBatch(c: pg.PoolClient, batch: OutcomeBatch): Promise
       redirects = w.redirects + $9, errors = w.errors + $10, disallowed = w.disallowed + $11, skipped = w.skipped + $12, bytes = w.bytes + $13`,
   [batch.runId, batch.owner, inc.pages, inc.requests, inc.new, inc.changed, inc.unchanged, inc.gone, inc.redirects, inc.errors,
     inc.disallowed, inc.skipped, inc.bytes]);
-  await releaseIdleHosts(c, [...hosts], batch.owner);
+  await releaseIdleHosts(c, [...hosts], batch.owner, true);
   return { rejected, queuedByHost };
 }
 
