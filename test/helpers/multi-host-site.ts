@@ -25,8 +25,11 @@ export interface MultiHostSite {
   close(): Promise<void>;
 }
 
-/** `hostCount` servers with `pagesPerHost` pages each in a tree of fan-out 4 from `/`; each answers after `latencyMs`. */
-export async function startMultiHostSite(hostCount: number, pagesPerHost: number, latencyMs = 20): Promise<MultiHostSite> {
+/**
+ * `hostCount` servers with `pagesPerHost` pages each in a tree of fan-out `fanOut` from `/` (1: a
+ * chain, whose queue holds one URL at a time); each answers after `latencyMs`.
+ */
+export async function startMultiHostSite(hostCount: number, pagesPerHost: number, latencyMs = 20, fanOut = 4): Promise<MultiHostSite> {
   const servers: http.Server[] = [];
   const hosts: HostStats[] = [];
   const pages: string[] = [];
@@ -44,7 +47,7 @@ export async function startMultiHostSite(hostCount: number, pagesPerHost: number
         const m = /^\/(?:p\/(\d+))?$/.exec(path);
         const i = m ? Number(m[1] ?? 0) : -1;
         if (i < 0 || i >= pagesPerHost) { res.statusCode = 404; res.end('not found'); return; }
-        const links = [1, 2, 3, 4].map((k) => i * 4 + k).filter((k) => k < pagesPerHost).map((k) => `<a href="${pathOf(k)}">page ${k}</a>`);
+        const links = Array.from({ length: fanOut }, (_, k) => i * fanOut + k + 1).filter((k) => k < pagesPerHost).map((k) => `<a href="${pathOf(k)}">page ${k}</a>`);
         res.setHeader('content-type', 'text/html; charset=utf-8');
         res.end(`<!doctype html><html><head><title>Host ${h} page ${i}</title></head><body><h1>Page ${i}</h1><p>words of host ${h}</p>${links.join(' ')}</body></html>`);
       }, latencyMs);

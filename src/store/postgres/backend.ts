@@ -13,7 +13,7 @@ import type {
 import { BadInputError } from '../../errors.js';
 import { beginWithLimits, NOW_ISO, NOW_MS } from './clock.js';
 import { inTx, migrate, openPool, pgError, reconnecting, RUN_LOCK, safeLocation } from './db.js';
-import { expireLeases, markQueued, pending, PgQueue, type QueueContext } from './queue.js';
+import { ANY_CLAIMED, ANY_QUEUED, expireLeases, markQueued, pending, PgQueue, type QueueContext } from './queue.js';
 import { seedsOf } from './seeding.js';
 import { writeBatch } from './write.js';
 
@@ -145,7 +145,7 @@ export class PostgresBackend implements Backend {
       if (seeds === 'dead' && st === 'done' && reason === 'finished') { st = 'interrupted'; reason = 'seeds-incomplete'; }
       // Entries left that no worker knew of make the run resumable, unless the run's page budgets explain them.
       if (st === 'done' && reason === 'finished' && !this.x.maxPages && !this.x.maxPagesPerHost
-        && (await c.query('SELECT EXISTS (SELECT 1 FROM frontier WHERE state = 0) OR EXISTS (SELECT 1 FROM frontier WHERE state = 1) AS left')).rows[0].left) {
+        && (await c.query(`SELECT ${ANY_QUEUED} OR ${ANY_CLAIMED} AS left`)).rows[0].left) {
         st = 'interrupted';
       }
       const r = await c.query(`UPDATE run_log SET ended_at = ${NOW_ISO}, status = $1, stop_reason = $2 WHERE id = $3 AND status IN ('running', 'interrupted')`,

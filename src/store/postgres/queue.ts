@@ -251,11 +251,19 @@ async function unspend(c: pg.PoolClient, back: Map<string, number>, runId: numbe
 }
 
 /**
+ * Whether any entry is queued, read off the queue index in its own order: `EXISTS (… WHERE state = 0)`
+ * was planned as a Seq Scan of the frontier, through every finished entry before the first queued one.
+ */
+export const ANY_QUEUED = '(SELECT host FROM frontier WHERE state = 0 ORDER BY host, depth, url_id LIMIT 1) IS NOT NULL';
+/** The same for claimed entries (frontier_claims). */
+export const ANY_CLAIMED = '(SELECT host FROM frontier WHERE state = 1 ORDER BY host, owner LIMIT 1) IS NOT NULL';
+
+/**
  * What the whole run still has at `now` (the caller's local time, ahead only in tests): queued
  * entries and live host leases (QueuePort.pending), as 1 or 0 (two index probes, no counting).
  */
 export async function pending(pool: pg.Pool, now: number): Promise<{ queued: number; leased: number }> {
-  const r = await pool.query(`SELECT (EXISTS (SELECT 1 FROM frontier WHERE state = 0))::int AS queued,
+  const r = await pool.query(`SELECT (${ANY_QUEUED})::int AS queued,
     (EXISTS (SELECT 1 FROM hosts WHERE owner IS NOT NULL AND lease_until >= ${NOW_MS} + $1))::int AS leased`, [fromNow(now)]);
   return r.rows[0];
 }
