@@ -146,7 +146,11 @@ export class MemoryBackend implements Backend {
   private enqueueOne(it: EnqueueItem, out: Map<string, number>): void {
     let id = this.urls.get(it.url);
     if (id === undefined) { id = this.urls.size + 1; this.urls.set(it.url, id); this.urlOf.set(id, it.url); }
-    if (this.frontier.has(id)) return;
+    const known = this.frontier.get(id);
+    if (known) {
+      if (known.state === 0 && it.depth < known.depth) known.depth = it.depth; // the shortest link path wins while queued
+      return;
+    }
     this.frontier.set(id, { urlId: id, host: it.host, depth: it.depth, state: 0, source: it.source, redirectFrom: it.redirectFrom ?? null, hops: it.hops ?? 0, owner: null, leaseUntil: 0 });
     out.set(it.host, (out.get(it.host) ?? 0) + 1);
   }

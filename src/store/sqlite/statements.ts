@@ -27,6 +27,8 @@ const SQL = {
   insertUrl: 'INSERT INTO urls (url, host, first_seen_at, first_seen_run, sitemap_lastmod) VALUES (?, ?, ?, ?, ?)',
   setLastmod: 'UPDATE urls SET sitemap_lastmod = ? WHERE id = ?',
   enqueue: 'INSERT OR IGNORE INTO frontier (url_id, host, depth, state, source, redirect_from, hops) VALUES (?, ?, ?, 0, ?, ?, ?)',
+  // A queued URL found again on a shorter link path takes that depth (and its --max-depth budget).
+  shortenDepth: 'UPDATE frontier SET depth = ? WHERE url_id = ? AND state = 0 AND depth > ?',
   due: `SELECT host, count(*) AS n FROM pages WHERE (last_ok_at IS NULL OR last_ok_at <= ?)
       AND url_id NOT IN (SELECT url_id FROM frontier) GROUP BY host`,
   enqueueDue: `INSERT OR IGNORE INTO frontier (url_id, host, depth, state, source)
