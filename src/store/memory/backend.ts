@@ -74,7 +74,8 @@ export class MemoryBackend implements Backend {
     for (const [urlId, p] of this.pages) {
       if (this.frontier.has(urlId)) continue;
       const last = p.prior.lastOkAt;
-      const due = last === null || (adaptive && p.prior.recrawlIntervalS !== null
+      const failed = p.prior.status === null || p.prior.status >= 400; // a failed latest fetch is never fresh
+      const due = last === null || failed || (adaptive && p.prior.recrawlIntervalS !== null
         ? Date.parse(last) + p.prior.recrawlIntervalS * 1000 <= Date.parse(now) : last <= olderThan);
       if (!due) continue;
       const host = p.last.entry.host;

@@ -93,10 +93,12 @@ export class PgQueue {
   }
 
   enqueueDue(olderThan: string, adaptive: boolean, now: string): Promise<Map<string, number>> {
+    // A page whose latest fetch failed (no answer, or an error status) is due whatever its last success.
     const due = adaptive
-      ? `last_ok_at IS NULL OR (recrawl_interval_s IS NOT NULL AND last_ok_at::timestamptz + recrawl_interval_s * interval '1 second' <= $2::timestamptz)
+      ? `last_ok_at IS NULL OR status IS NULL OR status >= 400
+         OR (recrawl_interval_s IS NOT NULL AND last_ok_at::timestamptz + recrawl_interval_s * interval '1 second' <= $2::timestamptz)
          OR (recrawl_interval_s IS NULL AND last_ok_at <= $1)`
-      : 'last_ok_at IS NULL OR last_ok_at <= $1';
+      : 'last_ok_at IS NULL OR status IS NULL OR status >= 400 OR last_ok_at <= $1';
     return inTx(this.x.pool, this.x.location, async (c) => {
       const r = await c.query(`INSERT INTO frontier (url_id, host, depth, state, source)
         SELECT url_id, host, depth, 0, 'recrawl' FROM pages WHERE (${due}) ORDER BY url_id ON CONFLICT (url_id) DO NOTHING RETURNING host`,
