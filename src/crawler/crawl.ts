@@ -23,6 +23,7 @@ import { tryNormalize } from '../url/normalize.js';
 import type { CrawlContext } from './context.js';
 import { StopController } from './controller.js';
 import { runLoop } from './loop.js';
+import { HostHealth } from './host-health.js';
 import { openRun, type OpenedRun } from './run.js';
 import { scanSeedFile, type SeedScan } from '../frontier/seeds.js';
 import { seedFromSitemaps } from './sitemap-seeding.js';
@@ -104,7 +105,7 @@ async function drive(
   });
   const ctx: CrawlContext = {
     ...p, opts, robots, gate: new RobotsGate(robots, (host) => frontier.scheduler.robotsSpent(host)), robotsToken: productToken(opts.userAgent), frontier, outbox, hooks,
-    hardStop: ctl.hard.signal, attempts: new Map(), chains: new Map(),
+    hardStop: ctl.hard.signal, health: new HostHealth(hooks.onHostDown), attempts: new Map(), chains: new Map(),
   };
   await frontier.load();
   hooks.onStart?.({ runId: run.runId, resumed: run.resumed, seeds: run.seedCount, db: backend.location, notices: run.notices });
@@ -145,7 +146,7 @@ async function drive(
     pagesPerSecond: outbox.counters.pages / Math.max(elapsedMs / 1000, 0.001), counters, session: outbox.counters,
     byStatusClass: breakdown.byStatusClass, errorsByCode: breakdown.errorsByCode,
     eventLoopUtilization: performance.eventLoopUtilization(elu0).utilization, workerUtilization: p.pool.utilization,
-    writerUtilization: backend.utilization(), rejected: outbox.rejected,
+    writerUtilization: backend.utilization(), rejected: outbox.rejected, hostsDown: ctx.health.list(),
     exitCode: runExitCode({ resumable: ctl.resumable, tried: total, answered, failed, total, failOnErrorRate: opts.failOnErrorRate }),
   };
 }

@@ -1,6 +1,9 @@
 /** Types of the library API: callbacks in, run summary out. */
 import type { ErrorCode } from '../errors.js';
 import type { Backend, PageChange, RunCounters, RunStatus, StopReason } from '../store/types.js';
+import type { HostDown } from './host-health.js';
+
+export type { HostDown } from './host-health.js';
 
 /** One stored page, as given to onPage. */
 export interface PageEvent {
@@ -64,6 +67,11 @@ export interface CrawlHooks {
    * (e.g. the seeds differ from the resumed run's).
    */
   onStart?: (info: { runId: number; resumed: boolean; seeds: number; db: string; notices: string[] }) => void;
+  /**
+   * Called when a host is given up for the rest of the run (its robots.txt or repeated connections
+   * got no answer): its remaining URLs are recorded HOST_DOWN, unfetched.
+   */
+  onHostDown?: (host: HostDown) => void;
   /** Aborting stops the crawl gracefully (in-flight work finishes within the grace period). */
   signal?: AbortSignal;
   /**
@@ -97,6 +105,8 @@ export interface RunSummary {
   workerUtilization: number;
   /** Share of time the SQLite writer thread was busy (0..1). */
   writerUtilization: number;
+  /** Hosts given up for the rest of the run by this process: host, cause, and the URLs recorded HOST_DOWN. */
+  hostsDown: HostDown[];
   /** Outcomes the backend refused because their lease had been lost (fetched again by its new holder). */
   rejected: number;
   /** Process exit code the CLI uses for this outcome. */

@@ -41,6 +41,10 @@ export interface HostState {
   robotsRetryAt: number;
   /** Consecutive unavailable robots.txt answers, this owner's and those carried from earlier owners. */
   robotsFailures: number;
+  /** Connection failures made the host suspect: one request at a time (the probe) once its hold ends. */
+  probing: boolean;
+  /** Down for the rest of the run: its entries are handed out at once, unpaced, to be recorded unfetched. */
+  down: boolean;
 }
 
 /** What next() hands out. */

@@ -11,6 +11,7 @@ export function printSummary(log: Logger, s: RunSummary): void {
     unchanged: c.unchanged, gone: c.gone, redirects: c.redirects, errors: c.errors, disallowed: c.disallowed, skipped: c.skipped,
     requests: c.requests, bytes: c.bytes, elapsed_ms: Math.round(s.elapsedMs), pages_per_s: Number(s.pagesPerSecond.toFixed(1)),
     by_status: s.byStatusClass, errors_by_code: s.errorsByCode,
+    hosts_down: s.hostsDown.map((d) => ({ host: d.host, code: d.code, urls: d.urls, message: d.message })),
     event_loop_utilization: Number(s.eventLoopUtilization.toFixed(3)), worker_utilization: Number(s.workerUtilization.toFixed(3)),
     writer_utilization: Number(s.writerUtilization.toFixed(3)),
     db: s.db, exit: s.exitCode,
@@ -23,8 +24,9 @@ export function printSummary(log: Logger, s: RunSummary): void {
     `  pages     ${c.pages} (${s.pagesPerSecond.toFixed(1)} pages/s): new ${c.new}, changed ${c.changed}, unchanged ${c.unchanged}, gone ${c.gone}, redirects ${c.redirects}, disallowed ${c.disallowed}, skipped (fresh) ${c.skipped}`,
     `  status    ${classes}`,
     `  errors    ${c.errors}: ${codes}`,
+    ...s.hostsDown.map((d) => `  host down ${d.host}: ${d.code}, ${d.urls} URL${d.urls === 1 ? '' : 's'} not fetched (HOST_DOWN) — ${d.message}`),
     `  bytes     ${formatBytes(c.bytes)} in ${c.requests} requests`,
     `  database  ${s.db}   (try: crawl stats --db ${s.db})`,
   ].join('\n'));
-  log.always(EVENTS.summary, fields, `crawl: summary ${Object.entries(fields).filter(([k]) => !['by_status', 'errors_by_code'].includes(k)).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  log.always(EVENTS.summary, fields, `crawl: summary ${Object.entries(fields).filter(([k]) => !['by_status', 'errors_by_code', 'hosts_down'].includes(k)).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 }
