@@ -97,7 +97,7 @@ export interface RunSummary {
   session: RunCounters;
   /** This run's page outcomes by status class: "2xx" … "5xx", and "none" for no response. */
   byStatusClass: Record<string, number>;
-  /** This run's failures by error code. */
+  /** This run's failed URLs (`counters.errors`: outcome `error`) by error code; they add up to `counters.errors`. */
   errorsByCode: Record<string, number>;
   /** Share of wall time the main thread's event loop was busy (0..1). */
   eventLoopUtilization: number;

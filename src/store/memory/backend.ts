@@ -58,7 +58,7 @@ export class MemoryBackend implements Backend {
       if (!key.startsWith(`${runId}:`)) continue;
       const cls = r.status === null ? 'none' : `${Math.floor(r.status / 100)}xx`;
       byStatusClass[cls] = (byStatusClass[cls] ?? 0) + 1;
-      if (r.errorCode) errorsByCode[r.errorCode] = (errorsByCode[r.errorCode] ?? 0) + 1;
+      if (r.errorCode && r.change === 'error') errorsByCode[r.errorCode] = (errorsByCode[r.errorCode] ?? 0) + 1;
     }
     return { byStatusClass, errorsByCode };
   }

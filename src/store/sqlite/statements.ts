@@ -80,7 +80,9 @@ const SQL = {
   pageRun: 'INSERT OR REPLACE INTO page_runs (run_id, url_id, change, status, error_code, fetched_at) VALUES (?, ?, ?, ?, ?, ?)',
   statusClasses: `SELECT CASE WHEN status IS NULL THEN 'none' ELSE (status / 100) || 'xx' END AS cls, count(*) AS n
       FROM page_runs WHERE run_id = ? GROUP BY cls ORDER BY cls`,
-  errorCodes: 'SELECT error_code AS code, count(*) AS n FROM page_runs WHERE run_id = ? AND error_code IS NOT NULL GROUP BY error_code ORDER BY n DESC',
+  // The failed outcomes (runs.errors), by code: gone pages, disallowed ones and extractor errors on
+  // stored pages carry a code too but are counted under their own outcome.
+  errorCodes: "SELECT error_code AS code, count(*) AS n FROM page_runs WHERE run_id = ? AND change = 'error' AND error_code IS NOT NULL GROUP BY error_code ORDER BY n DESC",
   getRobots: 'SELECT origin, fetched_at, status, body FROM robots WHERE origin = ?',
   putRobots: 'INSERT OR REPLACE INTO robots (origin, fetched_at, status, body) VALUES (?, ?, ?, ?)',
 } as const;
