@@ -108,7 +108,7 @@ async function drive(
     hardStop: ctl.hard.signal, health: new HostHealth(hooks.onHostDown), attempts: new Map(), chains: new Map(),
   };
   await frontier.load();
-  hooks.onStart?.({ runId: run.runId, resumed: run.resumed, seeds: run.seedCount, db: backend.location, notices: run.notices });
+  hooks.onStart?.({ runId: run.runId, resumed: run.resumed, joined: run.mode === 'joined', seeds: run.seedCount, db: backend.location, notices: run.notices });
   if (!run.resumed && run.seedCount === 0 && frontier.scheduler.empty()) {
     throw new BadInputError('no seeds: give --urls FILE (one URL per line) or seeds in the config');
   }
@@ -142,7 +142,7 @@ async function drive(
   const total = Object.values(breakdown.byStatusClass).reduce((a, b) => a + b, 0);
   const answered = total - (breakdown.byStatusClass.none ?? 0) + counters.disallowed;
   return {
-    runId: run.runId, db: backend.location, status, stopReason: reason, resumed: run.resumed, elapsedMs,
+    runId: run.runId, db: backend.location, status, stopReason: reason, resumed: run.resumed, joined: run.mode === 'joined', elapsedMs,
     pagesPerSecond: outbox.counters.pages / Math.max(elapsedMs / 1000, 0.001), counters, session: outbox.counters,
     byStatusClass: breakdown.byStatusClass, errorsByCode: breakdown.errorsByCode,
     eventLoopUtilization: performance.eventLoopUtilization(elu0).utilization, workerUtilization: p.pool.utilization,

@@ -66,7 +66,7 @@ export interface CrawlHooks {
    * Called once when the run starts: whether it resumes an interrupted run, and notices for the user
    * (e.g. the seeds differ from the resumed run's).
    */
-  onStart?: (info: { runId: number; resumed: boolean; seeds: number; db: string; notices: string[] }) => void;
+  onStart?: (info: { runId: number; resumed: boolean; joined: boolean; seeds: number; db: string; notices: string[] }) => void;
   /**
    * Called when a host is given up for the rest of the run (its robots.txt or repeated connections
    * got no answer): its remaining URLs are recorded HOST_DOWN, unfetched.
@@ -88,6 +88,8 @@ export interface RunSummary {
   status: RunStatus;
   stopReason: StopReason;
   resumed: boolean;
+  /** This process joined a run other workers were crawling (a shared database): `session` is its own part. */
+  joined: boolean;
   elapsedMs: number;
   /** Pages per second of this process in this session (not counting earlier sessions of a resumed run). */
   pagesPerSecond: number;
