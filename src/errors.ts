@@ -9,6 +9,8 @@ export const ErrorCodes = {
   HTTP_STATUS: 'HTTP_STATUS',
   ROBOTS_DISALLOWED: 'ROBOTS_DISALLOWED',
   ROBOTS_UNAVAILABLE: 'ROBOTS_UNAVAILABLE',
+  /** Not fetched: the host was given up for the run (robots.txt or repeated connections got no answer). */
+  HOST_DOWN: 'HOST_DOWN',
   BODY_TOO_LARGE: 'BODY_TOO_LARGE',
   CONNECT_TIMEOUT: 'CONNECT_TIMEOUT',
   HEADERS_TIMEOUT: 'HEADERS_TIMEOUT',

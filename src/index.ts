@@ -4,7 +4,7 @@
  *   const summary = await crawl({ seeds: ['https://example.com/'], db: 'data/example.db' }, { onPage, onError, onLink, signal });
  */
 export { crawl, runCrawl, normalizeSeeds } from './crawler/crawl.js';
-export type { CrawlHooks, RunSummary, PageEvent, UrlErrorEvent, LinkEvent, ProgressEvent } from './crawler/types.js';
+export type { CrawlHooks, RunSummary, PageEvent, UrlErrorEvent, LinkEvent, ProgressEvent, HostDown } from './crawler/types.js';
 export { OPTION_SPECS, resolveOptions, type CrawlOptions, type ResolvedOptions, type OptionSpec } from './options.js';
 export { CrawlError, BadInputError, LockedError, DatabaseError, ErrorCodes, EXIT, type ErrorCode } from './errors.js';
 export type {

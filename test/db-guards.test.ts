@@ -37,9 +37,10 @@ function assertExit6(r: CliResult, what: RegExp): void {
 }
 
 /** Makes an application's SQLite database (not a crawl database). */
-function appDatabase(name: string, sql: string, userVersion = 0): string {
+function appDatabase(name: string, sql: string, userVersion = 0, wal = false): string {
   const f = path.join(dir, name);
   const d = new Database(f);
+  if (wal) d.pragma('journal_mode = WAL'); // stays in the file: every later reader opens it in WAL mode
   d.exec(sql);
   d.pragma(`user_version = ${userVersion}`);
   d.close();
@@ -51,6 +52,8 @@ test('another program\'s SQLite database is refused before anything is written: 
     appDatabase('app.db', "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES ('ann');"),
     appDatabase('cms.db', "CREATE TABLE pages (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO pages (body) VALUES ('hello');"),
     appDatabase('versioned.db', 'CREATE TABLE pages (x); CREATE TABLE runs (y);', 7),
+    // Issue 23 item 10: a WAL-mode database got -wal and -shm files (32 KB) beside it.
+    appDatabase('wal-app.db', "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('hi');", 0, true),
   ];
   for (const db of cases) {
     const hash = sha(db);

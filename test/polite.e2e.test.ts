@@ -96,7 +96,7 @@ test('robots.txt always 500: URLs recorded ROBOTS_UNAVAILABLE after the retries,
   for (const p of ['/', '/x']) assert.equal(page(db, s.url + p)?.error_code, 'ROBOTS_UNAVAILABLE');
 });
 
-test('robots.txt on an unreachable host: its URLs are recorded with the real cause at once, robots.txt asked once', { timeout: 20_000 }, async () => {
+test('robots.txt on an unreachable host: the host is down, its URLs are recorded HOST_DOWN with the real cause at once, robots.txt asked once', { timeout: 20_000 }, async () => {
   // A port that was just free: connection refused.
   const tmp = http.createServer();
   await new Promise<void>((r) => tmp.listen(0, '127.0.0.1', r));
@@ -107,11 +107,12 @@ test('robots.txt on an unreachable host: its URLs are recorded with the real cau
   const summary = await crawl({ ...fast, seeds: [origin + '/a', origin + '/b', origin + '/c'], db });
   assert.equal(summary.status, 'done');
   assert.equal(summary.counters.requests, 1, 'one robots.txt attempt: no retry wait for a host that cannot be reached');
-  assert.deepEqual(summary.errorsByCode, { CONNECTION_REFUSED: 3 });
+  assert.deepEqual(summary.errorsByCode, { HOST_DOWN: 3 });
+  assert.deepEqual(summary.hostsDown.map((d) => [d.host, d.code, d.urls]), [[`127.0.0.1:${port}`, 'CONNECTION_REFUSED', 3]]);
   for (const p of ['/a', '/b', '/c']) {
     const row = page(db, origin + p);
-    assert.equal(row?.error_code, 'CONNECTION_REFUSED');
-    assert.match(String(row?.error_message), /robots\.txt could not be fetched \(CONNECTION_REFUSED: .*retried next run/);
+    assert.equal(row?.error_code, 'HOST_DOWN');
+    assert.match(String(row?.error_message), /^host 127\.0\.0\.1:\d+ is down \(CONNECTION_REFUSED: robots\.txt could not be fetched: connect ECONNREFUSED .*not fetched this run/);
   }
 });
 

@@ -93,10 +93,11 @@ test('an unreachable host: the real cause in the outcome and the summary, exit 7
   const opts = { seeds: [`http://127.0.0.1:${port}/`], db, delay: '0ms', progress: false, recrawlAfter: '0', retries: 0 };
   const first = await crawl(opts);
   assert.equal(first.exitCode, 7, 'nothing answered');
-  assert.deepEqual(first.errorsByCode, { CONNECTION_REFUSED: 1 });
+  assert.deepEqual(first.errorsByCode, { HOST_DOWN: 1 });
+  assert.deepEqual(first.hostsDown.map((d) => d.code), ['CONNECTION_REFUSED'], 'the summary names the cause');
   const [row] = rows<{ error_code: string; error_message: string }>(db, 'SELECT error_code, error_message FROM pages');
-  assert.equal(row.error_code, 'CONNECTION_REFUSED');
-  assert.match(row.error_message, /robots\.txt could not be fetched .*retried next run/);
+  assert.equal(row.error_code, 'HOST_DOWN');
+  assert.match(row.error_message, /is down \(CONNECTION_REFUSED: robots\.txt could not be fetched: .*not fetched this run/);
   assert.deepEqual(rows(db, 'SELECT * FROM robots'), [], 'a network failure is not a robots.txt answer');
 
   const srv = http.createServer((q, res) => {

@@ -9,6 +9,7 @@ import type { Scope } from '../url/scope.js';
 import type { NormalizeRules } from '../url/normalize.js';
 import type { Outbox } from '../store/outbox.js';
 import type { CrawlHooks } from './types.js';
+import type { HostHealth } from './host-health.js';
 
 export interface CrawlContext {
   opts: ResolvedOptions;
@@ -25,6 +26,8 @@ export interface CrawlContext {
   hooks: CrawlHooks;
   /** Aborted when a graceful stop's grace period runs out: in-flight fetches end, unrecorded. */
   hardStop: AbortSignal;
+  /** Hosts failing at the connection level, and those down for the run. */
+  health: HostHealth;
   /** Attempts so far of URLs being retried (removed when they settle). */
   attempts: Map<number, number>;
   /** Redirect chain leading to each queued redirect target (for loop detection; removed when handled). */

@@ -23,6 +23,7 @@ import { tryNormalize } from '../url/normalize.js';
 import type { CrawlContext } from './context.js';
 import { StopController } from './controller.js';
 import { runLoop } from './loop.js';
+import { HostHealth } from './host-health.js';
 import { openRun, type OpenedRun } from './run.js';
 import { scanSeedFile, type SeedScan } from '../frontier/seeds.js';
 import { seedFromSitemaps } from './sitemap-seeding.js';
@@ -104,10 +105,10 @@ async function drive(
   });
   const ctx: CrawlContext = {
     ...p, opts, robots, gate: new RobotsGate(robots, (host) => frontier.scheduler.robotsSpent(host)), robotsToken: productToken(opts.userAgent), frontier, outbox, hooks,
-    hardStop: ctl.hard.signal, attempts: new Map(), chains: new Map(),
+    hardStop: ctl.hard.signal, health: new HostHealth(hooks.onHostDown), attempts: new Map(), chains: new Map(),
   };
   await frontier.load();
-  hooks.onStart?.({ runId: run.runId, resumed: run.resumed, seeds: run.seedCount, db: backend.location, notices: run.notices });
+  hooks.onStart?.({ runId: run.runId, resumed: run.resumed, joined: run.mode === 'joined', seeds: run.seedCount, db: backend.location, notices: run.notices });
   if (!run.resumed && run.seedCount === 0 && frontier.scheduler.empty()) {
     throw new BadInputError('no seeds: give --urls FILE (one URL per line) or seeds in the config');
   }
@@ -144,11 +145,11 @@ async function drive(
   const total = Object.values(breakdown.byStatusClass).reduce((a, b) => a + b, 0);
   const answered = total - (breakdown.byStatusClass.none ?? 0) + counters.disallowed;
   return {
-    runId: run.runId, db: backend.location, status, stopReason: reason, resumed: run.resumed, elapsedMs,
+    runId: run.runId, db: backend.location, status, stopReason: reason, resumed: run.resumed, joined: run.mode === 'joined', elapsedMs,
     pagesPerSecond: outbox.counters.pages / Math.max(elapsedMs / 1000, 0.001), counters, session: outbox.counters,
     byStatusClass: breakdown.byStatusClass, errorsByCode: breakdown.errorsByCode,
     eventLoopUtilization: performance.eventLoopUtilization(elu0).utilization, workerUtilization: p.pool.utilization,
-    writerUtilization: backend.utilization(), rejected: outbox.rejected,
+    writerUtilization: backend.utilization(), rejected: outbox.rejected, hostsDown: ctx.health.list(),
     exitCode: runExitCode({ resumable, tried: total, answered, failed, total, failOnErrorRate: opts.failOnErrorRate }),
   };
 }

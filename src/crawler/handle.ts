@@ -1,7 +1,8 @@
 /**
  * The pipeline for one frontier entry, top to bottom:
- * freshness → robots gate → fetch (a transient failure retries that URL later) → classify (parse in
- * a worker) → callbacks → outbox (written in batches) → its links reach the frontier with the write.
+ * freshness → host down? → robots gate → fetch (a transient failure retries that URL later; the
+ * host's health is judged, ./host-health.ts) → classify (parse in a worker) → callbacks → outbox
+ * (written in batches) → its links reach the frontier with the write.
  */
 import type { FrontierEntry } from '../frontier/types.js';
 import type { HostState, Settled } from '../frontier/scheduler.js';
@@ -21,7 +22,12 @@ export async function handleEntry(ctx: CrawlContext, h: HostState, entry: Fronti
     return 'unfetched';
   }
 
+  if (ctx.health.down(h.host)) return hostDown(ctx, h, entry);
   const gate = await ctx.gate.check(h.host, entry.url);
+  if (gate.kind === 'unreachable') {
+    ctx.health.robotsUnreachable(h.host, gate.code, gate.message);
+    return hostDown(ctx, h, entry);
+  }
   if (gate.kind === 'retry') {
     scheduler.holdUntil(h, gate.at);
     scheduler.requeue(h, entry);
@@ -33,15 +39,20 @@ export async function handleEntry(ctx: CrawlContext, h: HostState, entry: Fronti
   }
   scheduler.robotsKnown(h, gate.crawlDelayMs, Date.now());
 
+  const startedAt = Date.now();
   const res = await ctx.fetcher.fetch({ url: entry.url, headers: conditionalHeaders(entry.prior), signal: ctx.hardStop });
   ctx.outbox.request();
   if (ctx.hardStop.aborted) return 'abandoned'; // stays claimed: fetched again on resume
+  const health = ctx.health.observe(h.host, res.errorCode ?? null, res.errorMessage ?? null, startedAt, Date.now());
+  if (health.kind === 'hold') scheduler.suspend(h, health.until);
+  else if (health.kind === 'up' && h.probing) scheduler.answered(h);
+  else if (health.kind === 'down' && !h.down) scheduler.giveUp(h);
 
   const attempts = (ctx.attempts.get(entry.urlId) ?? 0) + 1;
   const throttled = res.status === 429 || res.status === 503;
   const now = Date.now();
   if (throttled) scheduler.backOff(h, now, res.retryAfterMs);
-  if (res.retryable && attempts <= opts.retries) {
+  if (res.retryable && attempts <= opts.retries && health.kind !== 'down') {
     ctx.attempts.set(entry.urlId, attempts);
     const wait = res.retryAfterMs ?? opts.retryDelayMs * 2 ** (attempts - 1) * (0.5 + Math.random());
     // This URL alone waits; the host goes on (a throttled host is already backed off as a whole).
@@ -56,6 +67,21 @@ export async function handleEntry(ctx: CrawlContext, h: HostState, entry: Fronti
   if (warc) { outcome.warcFile = warc.file; outcome.warcOffset = warc.offset; }
   await record(ctx, outcome, res);
   return throttled ? 'throttled' : res.retryable ? 'failed' : 'fetched';
+}
+
+/**
+ * An entry of a host that is down: recorded HOST_DOWN at once, unfetched, through the same outbox as
+ * every outcome (so a shared run's claim owner completes it).
+ */
+async function hostDown(ctx: CrawlContext, h: HostState, entry: FrontierEntry): Promise<Settled> {
+  const down = ctx.health.down(h.host)!;
+  if (!h.down) ctx.frontier.scheduler.giveUp(h);
+  const o = baseOutcome(entry, 'error', ErrorCodes.HOST_DOWN, down.message);
+  o.attempts = ctx.attempts.get(entry.urlId) ?? 0; // a URL waiting for its retry keeps the attempts it made
+  ctx.attempts.delete(entry.urlId);
+  ctx.health.counted(h.host);
+  await record(ctx, o);
+  return 'unfetched';
 }
 
 /** Hands an outcome to the outbox and tells the callbacks. */

@@ -15,11 +15,20 @@ export function conditionalHeaders(prior: PriorFetch | null): Record<string, str
   return Object.keys(h).length ? h : undefined;
 }
 
-/** A page whose last success is inside its recrawl interval is not fetched again this run. */
+/**
+ * A page whose last success is inside its recrawl interval is not fetched again this run, unless its
+ * latest fetch failed (no answer: network failure, host down; or an error status): a failure is
+ * never fresh. Backends queue the same pages in enqueueDue (see FAILED_LAST in their SQL).
+ */
 export function isFresh(opts: ResolvedOptions, prior: PriorFetch): boolean {
-  if (!prior.lastOkAt) return false;
+  if (!prior.lastOkAt || lastFetchFailed(prior)) return false;
   const intervalMs = opts.adaptiveRecrawl && prior.recrawlIntervalS ? prior.recrawlIntervalS * 1000 : opts.recrawlAfterMs;
   return Date.parse(prior.lastOkAt) + intervalMs > Date.now();
+}
+
+/** The page's latest fetch got no answer or an error status (a 304 keeps the stored 200). */
+export function lastFetchFailed(prior: Pick<PriorFetch, 'status'>): boolean {
+  return prior.status === null || prior.status >= 400;
 }
 
 /** Adaptive recrawl (Nutch-style): halve the interval on change, x1.5 when unchanged, within [1h, 30d]. */

@@ -1,6 +1,9 @@
 /** Types of the library API: callbacks in, run summary out. */
 import type { ErrorCode } from '../errors.js';
 import type { Backend, PageChange, RunCounters, RunStatus, StopReason } from '../store/types.js';
+import type { HostDown } from './host-health.js';
+
+export type { HostDown } from './host-health.js';
 
 /** One stored page, as given to onPage. */
 export interface PageEvent {
@@ -63,7 +66,12 @@ export interface CrawlHooks {
    * Called once when the run starts: whether it resumes an interrupted run, and notices for the user
    * (e.g. the seeds differ from the resumed run's).
    */
-  onStart?: (info: { runId: number; resumed: boolean; seeds: number; db: string; notices: string[] }) => void;
+  onStart?: (info: { runId: number; resumed: boolean; joined: boolean; seeds: number; db: string; notices: string[] }) => void;
+  /**
+   * Called when a host is given up for the rest of the run (its robots.txt or repeated connections
+   * got no answer): its remaining URLs are recorded HOST_DOWN, unfetched.
+   */
+  onHostDown?: (host: HostDown) => void;
   /** Aborting stops the crawl gracefully (in-flight work finishes within the grace period). */
   signal?: AbortSignal;
   /**
@@ -80,6 +88,8 @@ export interface RunSummary {
   status: RunStatus;
   stopReason: StopReason;
   resumed: boolean;
+  /** This process joined a run other workers were crawling (a shared database): `session` is its own part. */
+  joined: boolean;
   elapsedMs: number;
   /** Pages per second of this process in this session (not counting earlier sessions of a resumed run). */
   pagesPerSecond: number;
@@ -89,7 +99,7 @@ export interface RunSummary {
   session: RunCounters;
   /** This run's page outcomes by status class: "2xx" … "5xx", and "none" for no response. */
   byStatusClass: Record<string, number>;
-  /** This run's failures by error code. */
+  /** This run's failed URLs (`counters.errors`: outcome `error`) by error code; they add up to `counters.errors`. */
   errorsByCode: Record<string, number>;
   /** Share of wall time the main thread's event loop was busy (0..1). */
   eventLoopUtilization: number;
@@ -97,6 +107,8 @@ export interface RunSummary {
   workerUtilization: number;
   /** Share of time the SQLite writer thread was busy (0..1). */
   writerUtilization: number;
+  /** Hosts given up for the rest of the run by this process: host, cause, and the URLs recorded HOST_DOWN. */
+  hostsDown: HostDown[];
   /** Outcomes the backend refused because their lease had been lost (fetched again by its new holder). */
   rejected: number;
   /** Process exit code the CLI uses for this outcome. */

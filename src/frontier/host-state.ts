@@ -48,6 +48,10 @@ export interface HostState {
   leaseDeadline: number;
   /** The host lease's length the backend granted, ms (0: hosts are not leased). */
   leaseMs: number;
+  /** Connection failures made the host suspect: one request at a time (the probe) once its hold ends. */
+  probing: boolean;
+  /** Down for the rest of the run: its entries are handed out at once, unpaced, to be recorded unfetched. */
+  down: boolean;
 }
 
 /** What next() hands out. */

@@ -51,7 +51,8 @@ export class Scheduler {
     if (!h) {
       h = {
         host, queued: 0, buffer: [], retries: [], inflight: 0, nextAt: 0, crawlDelayMs: 0, backoffMs: 0, failStreak: 0, started: 0,
-        claiming: false, claimAfter: 0, robotsReady: false, robotsRetryAt: 0, robotsFailures: 0, leaseDeadline: Infinity, leaseMs: 0,
+        claiming: false, claimAfter: 0, robotsReady: false, robotsRetryAt: 0, robotsFailures: 0, probing: false, down: false,
+        leaseDeadline: Infinity, leaseMs: 0,
       };
       this.hosts.set(host, h);
     }
@@ -87,14 +88,15 @@ export class Scheduler {
         h.claiming = true;
         return { kind: 'claim', host: h };
       }
-      if (h.inflight >= (h.robotsReady ? this.limits.perHost : 1)) continue;
-      const retryDue = h.retries.length > 0 && h.retries[0].at <= now;
+      // A host that is down has its entries recorded without a request: no limit, no pacing, no retry time.
+      if (!h.down && h.inflight >= (h.robotsReady && !h.probing ? this.limits.perHost : 1)) continue;
+      const retryDue = h.retries.length > 0 && (h.down || h.retries[0].at <= now);
       if (!retryDue && h.buffer.length === 0) {
         if (h.queued > 0 && !h.claiming) later(h.claimAfter);
         if (h.retries.length) later(h.retries[0].at);
         continue;
       }
-      if (h.nextAt > now) { later(h.nextAt); continue; }
+      if (h.nextAt > now && !h.down) { later(h.nextAt); continue; }
       this.cursor = (idx + 1) % n;
       const entry = retryDue ? h.retries.shift()!.entry : h.buffer.shift()!;
       return { kind: 'entry', host: h, entry };
@@ -158,6 +160,26 @@ export class Scheduler {
     h.robotsRetryAt = Math.max(h.robotsRetryAt, untilMs);
     h.robotsFailures++;
     this.lengthen(h);
+  }
+
+  /**
+   * Connection failures made `h` suspect (../crawler/host-health.ts): no request before `until`,
+   * then one at a time until it answers (`answered`) or is given up (`down`).
+   */
+  suspend(h: HostState, until: number): void {
+    h.probing = true;
+    h.nextAt = Math.max(h.nextAt, until);
+  }
+
+  /** A suspect host answered: its usual limits apply again. */
+  answered(h: HostState): void {
+    h.probing = false;
+  }
+
+  /** `h` is down for the rest of the run: what it holds and what it claims is handed out at once. */
+  giveUp(h: HostState): void {
+    h.down = true;
+    h.probing = false;
   }
 
   /** robots.txt failures already spent for `host` (carried from earlier owners included), for the robots gate. */

@@ -9,6 +9,7 @@ export const EVENTS = {
   start: 'start',
   page: 'page',
   notice: 'notice',
+  hostDown: 'host-down',
   stopping: 'stopping',
   summary: 'summary',
   fatal: 'fatal',

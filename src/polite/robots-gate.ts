@@ -3,7 +3,7 @@
  * into what the pipeline does next, with the retry policy for an unavailable robots.txt (RFC 9309
  * §2.3.1.4: unreachable means complete disallow). A 5xx/429 robots.txt is fetched again ROBOTS_RETRIES
  * times at the policy's retry time; a host that cannot be reached at all (DNS, refused, timeout) is
- * given up at once for this run: its URLs are recorded with the real cause and retried next run.
+ * `unreachable`: the pipeline gives the host up for this run (../crawler/host-health.ts), naming the cause.
  * In a shared run the retries count over every owner of the host: a new owner starts from the
  * failures its predecessors spent (`spent`, the frontier's record of them).
  */
@@ -17,7 +17,9 @@ export const ROBOTS_RETRIES = 2;
 export type GateDecision =
   | { kind: 'go'; crawlDelayMs: number | null }
   | { kind: 'retry'; at: number }
-  | { kind: 'settle'; change: 'disallowed' | 'error'; code: ErrorCode; message: string };
+  | { kind: 'settle'; change: 'disallowed' | 'error'; code: ErrorCode; message: string }
+  /** robots.txt got no answer at all: `code` is the network failure (DNS_FAILED, CONNECTION_REFUSED, …). */
+  | { kind: 'unreachable'; code: ErrorCode; message: string };
 
 export class RobotsGate {
   /** Consecutive unavailable robots.txt answers per host. */
@@ -43,8 +45,7 @@ export class RobotsGate {
       if (n <= ROBOTS_RETRIES) return { kind: 'retry', at: v.retryAt };
       return { kind: 'settle', change: 'error', code: v.code, message: `robots.txt unavailable (HTTP ${v.status}), so the host is treated as disallowed; retried next run` };
     }
-    // No answer at all: the page is recorded with the network failure's own code.
-    const code: ErrorCode = v.cause ?? ErrorCodes.NETWORK_ERROR;
-    return { kind: 'settle', change: 'error', code, message: `robots.txt could not be fetched (${code}: ${v.causeMessage ?? 'no response'}); the host is skipped this run and retried next run` };
+    // No answer at all: the host is down (the pipeline records its URLs HOST_DOWN with this cause).
+    return { kind: 'unreachable', code: v.cause ?? ErrorCodes.NETWORK_ERROR, message: v.causeMessage ?? 'no response' };
   }
 }

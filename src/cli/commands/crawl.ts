@@ -78,10 +78,12 @@ export async function runCrawlCommandWith(opts: ResolvedOptions, scan?: SeedScan
     const summary = await runCrawl(opts, {
       signal: ac.signal,
       onStart: (i) => {
-        log.event('info', EVENTS.start, { run: i.runId, resumed: i.resumed, seeds: i.seeds, db: i.db },
-          `crawl: ${i.resumed ? 'resuming' : 'starting'} run ${i.runId} with ${i.seeds} seed${i.seeds === 1 ? '' : 's'} into ${i.db}`);
+        log.event('info', EVENTS.start, { run: i.runId, resumed: i.resumed, joined: i.joined, seeds: i.seeds, db: i.db }, i.joined
+          ? `crawl: joining run ${i.runId}, which other workers are crawling, in ${i.db}`
+          : `crawl: ${i.resumed ? 'resuming' : 'starting'} run ${i.runId} with ${i.seeds} seed${i.seeds === 1 ? '' : 's'} into ${i.db}`);
         for (const n of i.notices) log.event('error', EVENTS.notice, { message: n }, `crawl: note: ${n}`);
       },
+      onHostDown: (d) => log.event('error', EVENTS.hostDown, { host: d.host, code: d.code, message: d.message }, `crawl: ${d.message}`),
       onProgress: bar ? (p) => bar.update(p) : undefined,
       onPage: log.enabled('debug') ? (p) => log.event('debug', EVENTS.page, { url: p.url, status: p.status, change: p.change, depth: p.depth, bytes: p.bytes, ms: Math.round(p.durationMs), error: p.errorCode }) : undefined,
     }, scan);

@@ -58,7 +58,7 @@ export class MemoryBackend implements Backend {
       if (!key.startsWith(`${runId}:`)) continue;
       const cls = r.status === null ? 'none' : `${Math.floor(r.status / 100)}xx`;
       byStatusClass[cls] = (byStatusClass[cls] ?? 0) + 1;
-      if (r.errorCode) errorsByCode[r.errorCode] = (errorsByCode[r.errorCode] ?? 0) + 1;
+      if (r.errorCode && r.change === 'error') errorsByCode[r.errorCode] = (errorsByCode[r.errorCode] ?? 0) + 1;
     }
     return { byStatusClass, errorsByCode };
   }
@@ -74,7 +74,8 @@ export class MemoryBackend implements Backend {
     for (const [urlId, p] of this.pages) {
       if (this.frontier.has(urlId)) continue;
       const last = p.prior.lastOkAt;
-      const due = last === null || (adaptive && p.prior.recrawlIntervalS !== null
+      const failed = p.prior.status === null || p.prior.status >= 400; // a failed latest fetch is never fresh
+      const due = last === null || failed || (adaptive && p.prior.recrawlIntervalS !== null
         ? Date.parse(last) + p.prior.recrawlIntervalS * 1000 <= Date.parse(now) : last <= olderThan);
       if (!due) continue;
       const host = p.last.entry.host;
@@ -146,7 +147,11 @@ export class MemoryBackend implements Backend {
   private enqueueOne(it: EnqueueItem, out: Map<string, number>): void {
     let id = this.urls.get(it.url);
     if (id === undefined) { id = this.urls.size + 1; this.urls.set(it.url, id); this.urlOf.set(id, it.url); }
-    if (this.frontier.has(id)) return;
+    const known = this.frontier.get(id);
+    if (known) {
+      if (known.state === 0 && it.depth < known.depth) known.depth = it.depth; // the shortest link path wins while queued
+      return;
+    }
     this.frontier.set(id, { urlId: id, host: it.host, depth: it.depth, state: 0, source: it.source, redirectFrom: it.redirectFrom ?? null, hops: it.hops ?? 0, owner: null, leaseUntil: 0 });
     out.set(it.host, (out.get(it.host) ?? 0) + 1);
   }

@@ -158,7 +158,7 @@ export class PostgresBackend implements Backend {
     const [cls, codes] = await Promise.all([
       this.q(`SELECT CASE WHEN status IS NULL THEN 'none' ELSE (status / 100)::text || 'xx' END AS cls, count(*)::int AS n
         FROM page_runs WHERE run_id = $1 GROUP BY cls ORDER BY cls`, [runId]),
-      this.q(`SELECT error_code AS code, count(*)::int AS n FROM page_runs WHERE run_id = $1 AND error_code IS NOT NULL
+      this.q(`SELECT error_code AS code, count(*)::int AS n FROM page_runs WHERE run_id = $1 AND change = 'error' AND error_code IS NOT NULL
         GROUP BY error_code ORDER BY n DESC`, [runId]),
     ]);
     return {

@@ -118,6 +118,10 @@ export async function enqueueIds(c: pg.PoolClient, items: EnqueueItem[], ids: Ma
     rows.map((i) => i.redirectFrom ?? null), rows.map((i) => i.hops ?? 0)]);
   for (const { host } of r.rows) out.set(host, (out.get(host) ?? 0) + 1);
   await markQueued(c, out.keys());
+  // A URL found again on a shorter link path while still queued takes the smaller depth (and its
+  // --max-depth budget); only such rows are touched, so nothing waits on rows others hold.
+  await c.query(`UPDATE frontier f SET depth = i.depth FROM unnest($1::bigint[], $2::int[]) AS i(id, depth)
+    WHERE f.url_id = i.id AND f.state = 0 AND i.depth < f.depth`, [rows.map((i) => ids.get(i.url)), rows.map((i) => i.depth)]);
   return out;
 }
 
@@ -150,10 +154,12 @@ export class PgQueue {
   }
 
   enqueueDue(olderThan: string, adaptive: boolean, now: string): Promise<Map<string, number>> {
+    // A page whose latest fetch failed (no answer, or an error status) is due whatever its last success.
     const due = adaptive
-      ? `last_ok_at IS NULL OR (recrawl_interval_s IS NOT NULL AND last_ok_at::timestamptz + recrawl_interval_s * interval '1 second' <= $2::timestamptz)
+      ? `last_ok_at IS NULL OR status IS NULL OR status >= 400
+         OR (recrawl_interval_s IS NOT NULL AND last_ok_at::timestamptz + recrawl_interval_s * interval '1 second' <= $2::timestamptz)
          OR (recrawl_interval_s IS NULL AND last_ok_at <= $1)`
-      : 'last_ok_at IS NULL OR last_ok_at <= $1';
+      : 'last_ok_at IS NULL OR status IS NULL OR status >= 400 OR last_ok_at <= $1';
     // Once per run, over every page: no statement limit.
     return this.tx(async (c) => {
       await c.query('SET LOCAL statement_timeout = 0');

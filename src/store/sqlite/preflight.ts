@@ -119,6 +119,10 @@ export function checkDatabaseFile(file: string): void {
   if (st.isDirectory() || st.size === 0) return;
   let db: Database.Database | undefined;
   let kind: DatabaseKind;
+  // Reading a database in WAL mode makes SQLite create its -wal and -shm files, and a read-only
+  // connection leaves them behind: the ones this look created are removed, so a refused file's
+  // folder is left as it was.
+  const sidecars = [`${file}-wal`, `${file}-shm`].filter((f) => !fs.existsSync(f));
   try {
     db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
     kind = describeDatabase(db);
@@ -126,6 +130,7 @@ export function checkDatabaseFile(file: string): void {
     return;
   } finally {
     db?.close();
+    for (const f of sidecars) fs.rmSync(f, { force: true });
   }
   if (kind.tables.length === 0 && kind.userVersion === 0) return;
   if (kind.userVersion > 0 && CRAWL_TABLES.every((t) => kind.tables.includes(t))) return;

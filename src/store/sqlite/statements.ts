@@ -9,6 +9,9 @@ const PAGE_FETCH_COLS = `run_id = @run_id, fetched_at = @fetched_at, status = @s
   last_changed_at = coalesce(@last_changed_at, last_changed_at), recrawl_interval_s = @recrawl_interval_s,
   depth = min(depth, @depth), warc_file = coalesce(@warc_file, warc_file), warc_offset = coalesce(@warc_offset, warc_offset)`;
 
+/** The latest fetch got no answer or an error status: never fresh (src/crawler/recrawl.ts lastFetchFailed). */
+const FAILED_LAST = 'status IS NULL OR status >= 400';
+
 const SQL = {
   lastRun: 'SELECT * FROM runs ORDER BY id DESC LIMIT 1',
   insertRun: "INSERT INTO runs (started_at, status, options) VALUES (?, 'running', ?)",
@@ -27,15 +30,17 @@ const SQL = {
   insertUrl: 'INSERT INTO urls (url, host, first_seen_at, first_seen_run, sitemap_lastmod) VALUES (?, ?, ?, ?, ?)',
   setLastmod: 'UPDATE urls SET sitemap_lastmod = ? WHERE id = ?',
   enqueue: 'INSERT OR IGNORE INTO frontier (url_id, host, depth, state, source, redirect_from, hops) VALUES (?, ?, ?, 0, ?, ?, ?)',
-  due: `SELECT host, count(*) AS n FROM pages WHERE (last_ok_at IS NULL OR last_ok_at <= ?)
+  // A queued URL found again on a shorter link path takes that depth (and its --max-depth budget).
+  shortenDepth: 'UPDATE frontier SET depth = ? WHERE url_id = ? AND state = 0 AND depth > ?',
+  due: `SELECT host, count(*) AS n FROM pages WHERE (last_ok_at IS NULL OR last_ok_at <= ? OR ${FAILED_LAST})
       AND url_id NOT IN (SELECT url_id FROM frontier) GROUP BY host`,
   enqueueDue: `INSERT OR IGNORE INTO frontier (url_id, host, depth, state, source)
-      SELECT url_id, host, depth, 0, 'recrawl' FROM pages WHERE last_ok_at IS NULL OR last_ok_at <= ?`,
-  dueAdaptive: `SELECT host, count(*) AS n FROM pages WHERE (last_ok_at IS NULL
+      SELECT url_id, host, depth, 0, 'recrawl' FROM pages WHERE last_ok_at IS NULL OR last_ok_at <= ? OR ${FAILED_LAST}`,
+  dueAdaptive: `SELECT host, count(*) AS n FROM pages WHERE (last_ok_at IS NULL OR ${FAILED_LAST}
       OR strftime('%Y-%m-%dT%H:%M:%fZ', last_ok_at, '+' || recrawl_interval_s || ' seconds') <= ?
       OR (recrawl_interval_s IS NULL AND last_ok_at <= ?)) AND url_id NOT IN (SELECT url_id FROM frontier) GROUP BY host`,
   enqueueDueAdaptive: `INSERT OR IGNORE INTO frontier (url_id, host, depth, state, source)
-      SELECT url_id, host, depth, 0, 'recrawl' FROM pages WHERE last_ok_at IS NULL
+      SELECT url_id, host, depth, 0, 'recrawl' FROM pages WHERE last_ok_at IS NULL OR ${FAILED_LAST}
       OR strftime('%Y-%m-%dT%H:%M:%fZ', last_ok_at, '+' || recrawl_interval_s || ' seconds') <= ?
       OR (recrawl_interval_s IS NULL AND last_ok_at <= ?)`,
   queuedByHost: 'SELECT host, count(*) AS n FROM frontier WHERE state = 0 GROUP BY host',
@@ -75,7 +80,9 @@ const SQL = {
   pageRun: 'INSERT OR REPLACE INTO page_runs (run_id, url_id, change, status, error_code, fetched_at) VALUES (?, ?, ?, ?, ?, ?)',
   statusClasses: `SELECT CASE WHEN status IS NULL THEN 'none' ELSE (status / 100) || 'xx' END AS cls, count(*) AS n
       FROM page_runs WHERE run_id = ? GROUP BY cls ORDER BY cls`,
-  errorCodes: 'SELECT error_code AS code, count(*) AS n FROM page_runs WHERE run_id = ? AND error_code IS NOT NULL GROUP BY error_code ORDER BY n DESC',
+  // The failed outcomes (runs.errors), by code: gone pages, disallowed ones and extractor errors on
+  // stored pages carry a code too but are counted under their own outcome.
+  errorCodes: "SELECT error_code AS code, count(*) AS n FROM page_runs WHERE run_id = ? AND change = 'error' AND error_code IS NOT NULL GROUP BY error_code ORDER BY n DESC",
   getRobots: 'SELECT origin, fetched_at, status, body FROM robots WHERE origin = ?',
   putRobots: 'INSERT OR REPLACE INTO robots (origin, fetched_at, status, body) VALUES (?, ?, ?, ?)',
 } as const;

@@ -42,6 +42,7 @@ export class BatchWriter {
     const id = this.idFor(it.url, it.host, now, it.lastmod);
     const r = this.s.enqueue.run(id, it.host, it.depth, it.source, it.redirectFrom ?? null, it.hops ?? 0);
     if (r.changes) out.set(it.host, (out.get(it.host) ?? 0) + 1);
+    else this.s.shortenDepth.run(it.depth, id, it.depth);
   }
 
   /** After a rollback: ids of URLs the transaction inserted no longer exist. */
