@@ -198,6 +198,7 @@ function num(v: unknown): number | undefined {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--pg-scaleout')) return (await import('./pg-scaleout.js')).pgScaleoutBench(process.argv.slice(2));
   if (process.argv.includes('--pg-scale')) return (await import('./pg-scale.js')).pgScaleBench(process.argv.slice(2));
   if (process.argv.includes('--pg')) return (await import('./pg-bench.js')).pgBench(process.argv.slice(2));
   const a = parse(process.argv.slice(2));

@@ -125,8 +125,8 @@ export class Frontier {
       const sent = performance.now();
       this.background(this.queue.renew(this.lease(now)).then((hosts) => {
         for (const { host, queued } of hosts ?? []) {
-          const h = this.scheduler.find(host);
-          if (h && h.leaseMs) h.leaseDeadline = Math.max(h.leaseDeadline === Infinity ? 0 : h.leaseDeadline, sent + h.leaseMs - margin(h.leaseMs));
+          const h = this.scheduler.host(host);
+          if (h.leaseMs) h.leaseDeadline = Math.max(h.leaseDeadline === Infinity ? 0 : h.leaseDeadline, sent + h.leaseMs - margin(h.leaseMs));
           // A host kept between claims that others queued work on: claim it (its owner is the only one who can).
           if (queued && !this.scheduler.hasWork(host)) this.scheduler.addQueued(new Map([[host, 1]]));
         }

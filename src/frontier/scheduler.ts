@@ -188,9 +188,8 @@ export class Scheduler {
   }
 
   /**
-   * The host's lease may have run out (this worker stalled, or lost the database): the entries held
-   * for it are dropped, not started, and returned to the caller to give back; the host is claimed
-   * again, and the backend decides whose it is now.
+   * The host's lease may have run out (a stall, a lost database): its held entries are dropped and
+   * returned to be given back; the host is claimed again, and the backend decides whose it is now.
    */
   forfeit(h: HostState, entry: FrontierEntry): FrontierEntry[] {
     const dropped = [entry, ...h.buffer.splice(0), ...h.retries.splice(0).map((r) => r.entry)];
@@ -204,11 +203,6 @@ export class Scheduler {
   hasWork(host: string): boolean {
     const h = this.hosts.get(host);
     return h !== undefined && this.hasWorkOf(h);
-  }
-
-  /** The host state of `host`, if this worker knows it. */
-  find(host: string): HostState | undefined {
-    return this.hosts.get(host);
   }
 
   /** Puts an entry back at the head of its host's buffer (robots.txt not ready). */

@@ -1,0 +1,111 @@
+/**
+ * `npm run bench -- --pg-scaleout [--workers 1,2,4] [--quota 0.2] [--hosts 12] [--pages 6000] [--out NAME]`:
+ * how a shared run scales with workers when each worker gets an equal slice of CPU. Each worker
+ * process runs in a cgroup of its own (v1 `cpu.cfs_quota_us`, or v2 `cpu.max`; needs root) with
+ * `--quota` cores; PostgreSQL and the site do not. Steady-state pages/s is measured by the site,
+ * from the first page served to the last; start-up (process start to first page) is reported apart;
+ * CPU per page comes from each worker's cgroup (cpuacct). Writes bench/results/<date>-pg-scaleout.md.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { startMultiHostSite } from '../test/helpers/multi-host-site.js';
+import { pgCluster } from '../test/helpers/pg.js';
+import { machineDescription } from './report.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = path.join(ROOT, 'bin', 'crawl.js');
+
+/** A CPU slice for one process: cgroup v1 (cpu + cpuacct hierarchies) or v2. */
+interface Slice { add(pid: number): void; cpuMs(): number; remove(): void }
+
+function slice(name: string, cores: number): Slice | null {
+  const v1 = '/sys/fs/cgroup/cpu', acct = '/sys/fs/cgroup/cpuacct', v2 = '/sys/fs/cgroup/cgroup.controllers';
+  try {
+    if (fs.existsSync(path.join(v1, 'cpu.cfs_quota_us'))) {
+      const cpu = path.join(v1, name), ac = path.join(acct, name);
+      fs.mkdirSync(cpu, { recursive: true });
+      fs.mkdirSync(ac, { recursive: true });
+      fs.writeFileSync(path.join(cpu, 'cpu.cfs_period_us'), '100000');
+      fs.writeFileSync(path.join(cpu, 'cpu.cfs_quota_us'), String(Math.round(cores * 100_000)));
+      return {
+        add: (pid) => { fs.writeFileSync(path.join(cpu, 'cgroup.procs'), String(pid)); fs.writeFileSync(path.join(ac, 'cgroup.procs'), String(pid)); },
+        cpuMs: () => Number(fs.readFileSync(path.join(ac, 'cpuacct.usage'), 'utf8')) / 1e6,
+        remove: () => { for (const d of [cpu, ac]) try { fs.rmdirSync(d); } catch { /* busy */ } },
+      };
+    }
+    if (fs.existsSync(v2)) {
+      const dir = path.join('/sys/fs/cgroup', name);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'cpu.max'), `${Math.round(cores * 100_000)} 100000`);
+      return {
+        add: (pid) => fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid)),
+        cpuMs: () => Number(/usage_usec (\d+)/.exec(fs.readFileSync(path.join(dir, 'cpu.stat'), 'utf8'))![1]) / 1000,
+        remove: () => { try { fs.rmdirSync(dir); } catch { /* busy */ } },
+      };
+    }
+  } catch (err) {
+    process.stderr.write(`no CPU quota (${(err as Error).message}): workers run unlimited\n`);
+  }
+  return null;
+}
+
+function start(args: string[], s: Slice | null): { child: ChildProcess; done: Promise<number | null>; t0: number } {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => { err += d; });
+  s?.add(child.pid!);
+  const done = new Promise<number | null>((r) => child.on('close', (code) => { if (code) process.stderr.write(err.slice(-2000)); r(code); }));
+  return { child, done, t0: performance.now() };
+}
+
+async function one(workers: number, cores: number, hosts: number, pages: number): Promise<string> {
+  const cluster = (await pgCluster())!;
+  const site = await startMultiHostSite(hosts, Math.ceil(pages / hosts), 0, 8);
+  const db = cluster.newDatabase();
+  const seeds = path.join(fs.mkdtempSync(path.join(ROOT, 'data', 'scaleout-')), 'seeds.txt');
+  fs.writeFileSync(seeds, site.hosts.map((h) => h.origin + '/').join('\n'));
+  const slices = Array.from({ length: workers }, (_, i) => slice(`crawl-bench-${process.pid}-${workers}-${i}`, cores));
+  const flags = ['--delay', '0ms', '--per-host', '4', '--concurrency', '16', '--max-depth', '100', '--quiet', '--no-progress', '--log-format', 'json'];
+  const procs = [start(['--urls', seeds, '--db', db, ...flags], slices[0])];
+  const c = new pg.Client(db);
+  await c.connect();
+  const joined = async () => (await c.query('SELECT count(*)::int AS n FROM run_workers').catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n as number;
+  while (await joined() < 1) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 1; i < workers; i++) procs.push(start(['worker', '--db', db, '--quiet', '--log-format', 'json'], slices[i]));
+  const codes = await Promise.all(procs.map((p) => p.done));
+  const starts = site.hosts.flatMap((h) => h.starts).sort((a, b) => a - b);
+  const steadyS = (starts[starts.length - 1] - starts[0]) / 1000;
+  const startupS = (starts[0] - procs[0].t0) / 1000;
+  const perWorker = (await c.query('SELECT pages::int AS pages FROM run_workers ORDER BY joined_at')).rows.map((r) => r.pages as number);
+  const stored = (await c.query('SELECT count(*)::int AS n FROM pages WHERE status = 200')).rows[0].n as number;
+  const cpuMs = slices.reduce((a, s) => a + (s?.cpuMs() ?? NaN), 0);
+  await c.end();
+  await site.close();
+  slices.forEach((s) => s?.remove());
+  fs.rmSync(path.dirname(seeds), { recursive: true, force: true });
+  return `| ${workers} | ${cores} | ${codes.join(',')} | ${stored} | ${(stored / steadyS).toFixed(1)} | ${startupS.toFixed(2)} | ${(cpuMs / stored).toFixed(2)} | ${perWorker.join(' / ')} |`;
+}
+
+export async function pgScaleoutBench(argv: string[]): Promise<void> {
+  const opt = (name: string, d: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : d; };
+  const counts = opt('workers', '1,2,4').split(',').map(Number);
+  const cores = Number(opt('quota', '0.2')), hosts = Number(opt('hosts', '12')), pages = Number(opt('pages', '6000'));
+  const rows: string[] = [];
+  for (const n of counts) {
+    rows.push(await one(n, cores, hosts, pages));
+    process.stderr.write(rows[rows.length - 1] + '\n');
+  }
+  const report = [
+    `# Shared run scale-out under equal CPU quotas — ${new Date().toISOString().slice(0, 10)}`, '',
+    `${pages} pages over ${hosts} local hosts; each worker in a cgroup of ${cores} core; PostgreSQL and the site unlimited.`, '',
+    machineDescription(ROOT), '',
+    '| workers | cores each | exit codes | pages | steady pages/s (first to last page served) | start-up s (first process to first page) | worker CPU ms/page | pages per worker |',
+    '|---|---|---|---|---|---|---|---|', ...rows,
+  ].join('\n');
+  const out = path.join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-${opt('out', 'pg-scaleout')}.md`);
+  fs.writeFileSync(out, report + '\n');
+  process.stdout.write(report + `\n\nwritten to ${path.relative(ROOT, out)}\n`);
+}
