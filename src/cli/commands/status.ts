@@ -74,7 +74,10 @@ export function statusSections(r: RunStatusReport, format: OutputFormat): Sectio
   const lease = `${(r.lease_ms ?? 0) / 1000} s`;
   sections.push(
     { name: 'workers', title: `Live workers (a heartbeat within the ${lease} lease, or a host lease held)`, columns: WORKER_COLUMNS, rows: workerRows(r.workers) },
-    { name: 'gone_workers', title: `Gone workers (no heartbeat for more than ${lease})`, columns: WORKER_COLUMNS, rows: workerRows(r.gone_workers) },
+    {
+      name: 'gone_workers', title: `Gone workers (${run?.status === 'running' ? `no heartbeat for more than ${lease}` : 'the run has ended'})`,
+      columns: WORKER_COLUMNS, rows: workerRows(r.gone_workers),
+    },
     {
       name: 'expired_leases',
       title: `Expired host leases: ${count(r.expired_leases_total)}${r.expired_leases.length < r.expired_leases_total.count ? ` (the first ${r.expired_leases.length})` : ''}`,
