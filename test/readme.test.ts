@@ -19,7 +19,7 @@ test('the option reference in README is the generated one', () => {
 });
 
 test('every command has an example, every code and exit code is listed', () => {
-  for (const cmd of ['query', 'stats', 'search', 'export', 'report', 'runs', 'changes', 'reparse']) {
+  for (const cmd of ['query', 'stats', 'search', 'export', 'report', 'runs', 'changes', 'reparse', 'status']) {
     assert.match(readme, new RegExp(`\\ncrawl ${cmd}\\b`), `example for crawl ${cmd}`);
   }
   const runLevel = new Set(['BAD_INPUT', 'LOCKED', 'DB_ERROR', 'INTERNAL']);

@@ -17,6 +17,7 @@ import { runsCommand } from './commands/runs.js';
 import { changesCommand } from './commands/changes.js';
 import { workerCommand } from './commands/worker.js';
 import { reparseCommand } from './commands/reparse.js';
+import { statusCommand } from './commands/status.js';
 
 /** Package version, read from package.json. */
 export function version(): string {
@@ -26,7 +27,7 @@ export function version(): string {
 
 const COMMAND_FLAGS = ['db', 'format', 'run', 'limit', 'out', 'top', 'table', 'where', 'columns', 'since', 'change', 'param', 'help', 'version', 'config', 'extract', 'warc', 'workers'];
 
-const COMMANDS = ['query', 'stats', 'search', 'export', 'report', 'runs', 'changes', 'worker', 'reparse'];
+const COMMANDS = ['query', 'stats', 'search', 'export', 'report', 'runs', 'changes', 'worker', 'reparse', 'status'];
 
 /** Adds "did you mean …?" to yargs' unknown-argument messages (flags and command names). */
 export function explainUnknown(msg: string, argv: string[] = []): string {
@@ -87,6 +88,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(changesCommand)
       .command(workerCommand)
       .command(reparseCommand)
+      .command(statusCommand)
       .strict()
       .recommendCommands()
       // Repeated list options accumulate (--include a --include b); any other option repeated
