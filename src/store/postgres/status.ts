@@ -24,15 +24,16 @@ export const RUN_SQL = `SELECT id, started_at, ended_at, status, stop_reason, re
 
 /**
  * Capped counts; $1: now (ms), $2: the cap + 1 (one more than the cap tells "more" from "exactly").
- * Each frontier count is ordered by its partial index's key, so the plan is an index scan that stops
+ * Claims expire with their host's lease (the heartbeat renews host rows only). Each frontier count is ordered by its partial index's key, so the plan is an index scan that stops
  * at the cap: without the order, a planner that expects queued rows everywhere picks a Seq Scan
  * with LIMIT, which reads every done row first when the queued ones sit at the table's end (new
  * URLs are appended), and a bitmap scan reads the whole index before the LIMIT applies.
  */
 export const COUNTS_SQL = `SELECT
   (SELECT count(*) FROM (SELECT 1 FROM frontier WHERE state = 0 ORDER BY host, depth, url_id LIMIT $2) q)::int AS queued,
-  (SELECT count(*) FROM (SELECT 1 FROM frontier WHERE state = 1 ORDER BY owner, host LIMIT $2) q)::int AS claimed,
-  (SELECT count(*) FROM (SELECT 1 FROM frontier WHERE state = 1 AND lease_until < $1 ORDER BY owner, host LIMIT $2) q)::int AS claims_expired,
+  (SELECT count(*) FROM (SELECT 1 FROM frontier WHERE state = 1 ORDER BY host, owner LIMIT $2) q)::int AS claimed,
+  (SELECT count(*) FROM (SELECT 1 FROM hosts h JOIN frontier f ON f.host = h.host AND f.state = 1
+    WHERE h.owner IS NOT NULL AND h.lease_until < $1 LIMIT $2) q)::int AS claims_expired,
   (SELECT count(*) FROM (SELECT 1 FROM hosts WHERE owner IS NOT NULL AND lease_until < $1 LIMIT $2) q)::int AS leases_expired`;
 
 /** Live host leases per owner; $1: now (ms). */
