@@ -120,6 +120,8 @@ export async function pgScaleBench(argv: string[]): Promise<void> {
   await c.connect();
   process.stderr.write(`building ${urls} URLs over ${hosts} hosts (${pages} fetched)…\n`);
   await build(c, urls, hosts, pages);
+  const pendingKb = opt('gin-pending', 0);
+  if (pendingKb) await c.query(`ALTER INDEX pages_search SET (gin_pending_list_limit = ${pendingKb})`); // A/B of the schema's setting
   const t: Timings = new Map();
   await workload(b, t, rounds, hosts); // timed, without the explain overhead
   // Then once more with every statement explained by the server (ANALYZE, BUFFERS) into its log.

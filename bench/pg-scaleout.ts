@@ -5,6 +5,7 @@
  * `--quota` cores; PostgreSQL and the site do not. Steady-state pages/s is measured by the site,
  * from the first page served to the last; start-up (process start to first page) is reported apart;
  * CPU per page comes from each worker's cgroup (cpuacct). Writes bench/results/<date>-pg-scaleout.md.
+ * `--spread [--workers 8] [--hosts 1000] [--seconds 30]`: how evenly many hosts spread (see spread()).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -57,7 +58,7 @@ function start(args: string[], s: Slice | null): { child: ChildProcess; done: Pr
   let err = '';
   child.stderr!.on('data', (d) => { err += d; });
   s?.add(child.pid!);
-  const done = new Promise<number | null>((r) => child.on('close', (code) => { if (code) process.stderr.write(err.slice(-2000)); r(code); }));
+  const done = new Promise<number | null>((r) => child.on('close', (code) => { if (code && code !== 4) process.stderr.write(err.slice(-2000)); r(code); }));
   return { child, done, t0: performance.now() };
 }
 
@@ -89,8 +90,51 @@ async function one(workers: number, cores: number, hosts: number, pages: number)
   return `| ${workers} | ${cores} | ${codes.join(',')} | ${stored} | ${(stored / steadyS).toFixed(1)} | ${startupS.toFixed(2)} | ${(cpuMs / stored).toFixed(2)} | ${perWorker.join(' / ')} |`;
 }
 
+/**
+ * `--spread`: many hosts over many workers (default 1,000 hosts, 8 workers, no quotas) for `--seconds`
+ * (30): pages per worker against their mean, and refused claims (the host was another worker's, or
+ * its row busy) against every transaction of the database (pg_stat_statements and pg_stat_database).
+ */
+async function spread(workers: number, hosts: number, seconds: number): Promise<string> {
+  const cluster = (await pgCluster({ preload: 'pg_stat_statements' }))!;
+  const site = await startMultiHostSite(hosts, 30, 0, 4);
+  const db = cluster.newDatabase();
+  const c = new pg.Client(db);
+  await c.connect();
+  await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  const seeds = path.join(fs.mkdtempSync(path.join(ROOT, 'data', 'spread-')), 'seeds.txt');
+  fs.writeFileSync(seeds, site.hosts.map((h) => h.origin + '/').join('\n'));
+  const flags = ['--delay', '200ms', '--per-host', '1', '--concurrency', '32', '--max-time', `${seconds}s`, '--quiet', '--no-progress', '--log-format', 'json'];
+  const procs = [start(['--urls', seeds, '--db', db, ...flags], null)];
+  const joined = async () => (await c.query('SELECT count(*)::int AS n FROM run_workers').catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n as number;
+  while (await joined() < 1) await new Promise((r) => setTimeout(r, 20));
+  await c.query('SELECT pg_stat_statements_reset()');
+  const xact0 = (await c.query('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0].n as number;
+  for (let i = 1; i < workers; i++) procs.push(start(['worker', '--db', db, '--quiet', '--log-format', 'json'], null));
+  await Promise.all(procs.map((p) => p.done));
+  const xact = (await c.query('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0].n as number - xact0;
+  const calls = async (like: string) => Number((await c.query('SELECT coalesce(sum(calls), 0) AS n FROM pg_stat_statements WHERE query LIKE $1', [like])).rows[0].n);
+  const asked = await calls('%FROM hosts WHERE host = $1 FOR UPDATE SKIP LOCKED%');
+  const granted = await calls('WITH picked AS%');
+  const perWorker = (await c.query('SELECT pages::int AS pages FROM run_workers ORDER BY joined_at')).rows.map((r) => r.pages as number);
+  const mean = perWorker.reduce((a, b) => a + b, 0) / perWorker.length;
+  const spreadPct = Math.max(...perWorker.map((p) => Math.abs(p - mean) / mean)) * 100;
+  await c.end();
+  await site.close();
+  fs.rmSync(path.dirname(seeds), { recursive: true, force: true });
+  return [`${hosts} hosts, ${workers} workers, ${seconds} s: pages per worker ${perWorker.join(' / ')} (mean ${mean.toFixed(0)}, largest difference ${spreadPct.toFixed(0)}%);`,
+    `claims ${asked}, refused or busy ${asked - granted} = ${((asked - granted) / Math.max(1, xact) * 100).toFixed(1)}% of ${xact} transactions.`].join(' ');
+}
+
 export async function pgScaleoutBench(argv: string[]): Promise<void> {
   const opt = (name: string, d: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : d; };
+  if (argv.includes('--spread')) {
+    const line = await spread(Number(opt('workers', '8')), Number(opt('hosts', '1000')), Number(opt('seconds', '30')));
+    const out = path.join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-${opt('out', 'pg-spread')}.md`);
+    fs.writeFileSync(out, `# Hosts over workers — ${new Date().toISOString().slice(0, 10)}\n\n${line}\n\n${machineDescription(ROOT)}\n`);
+    process.stdout.write(`${line}\nwritten to ${path.relative(ROOT, out)}\n`);
+    return;
+  }
   const counts = opt('workers', '1,2,4').split(',').map(Number);
   const cores = Number(opt('quota', '0.2')), hosts = Number(opt('hosts', '12')), pages = Number(opt('pages', '6000'));
   const rows: string[] = [];
