@@ -11,6 +11,7 @@ import type {
   Backend, OpenedRunRow, OutcomeBatch, RobotsRecord, RunBreakdown, RunRow, RunStatus, StopReason, WriteResult,
 } from '../types.js';
 import { BadInputError } from '../../errors.js';
+import { FairShare } from './balance.js';
 import { beginWithLimits, NOW_ISO, NOW_MS } from './clock.js';
 import { inTx, migrate, openPool, pgError, reconnecting, RUN_LOCK, safeLocation } from './db.js';
 import { ANY_CLAIMED, ANY_QUEUED, expireLeases, markQueued, pending, PgQueue, type QueueContext } from './queue.js';
@@ -37,7 +38,7 @@ export class PostgresBackend implements Backend {
 
   private constructor(readonly pool: pg.Pool, private readonly beat: pg.Pool, location: string) {
     this.location = location;
-    this.x = { pool, beat, location, runId: 0, delayMs: 0, maxPages: 0, maxPagesPerHost: 0, leaseMs: LEASE_MS, begin: beginWithLimits(LEASE_MS) };
+    this.x = { pool, beat, location, runId: 0, delayMs: 0, maxPages: 0, maxPagesPerHost: 0, leaseMs: LEASE_MS, share: new FairShare(), begin: beginWithLimits(LEASE_MS) };
     this.queue = new PgQueue(this.x);
   }
 

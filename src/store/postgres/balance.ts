@@ -15,6 +15,31 @@ import type pg from 'pg';
 
 /** A want older than this is forgotten (the asking worker retries every BUSY_RETRY_MS). */
 export const WANT_WINDOW_MS = 5_000;
+/** How often a worker recounts the fair share (hosts held in the run over live workers). */
+const SHARE_EVERY_MS = 5_000;
+
+/**
+ * The fair share: hosts with work in the run (held or queued) over its live workers (heartbeat younger than the lease),
+ * rounded up; recounted every SHARE_EVERY_MS per worker (two index counts). With many hosts, wants
+ * alone moved them slowly: each refused worker asked less often the more it held. A worker below the
+ * share asks every 2 s, and an owner above the share gives a host up to a worker below it that asked.
+ */
+export class FairShare {
+  private value = Infinity;
+  private at = -Infinity;
+
+  async get(c: pg.PoolClient, runId: number, leaseMs: number): Promise<number> {
+    const t = performance.now();
+    if (t - this.at < SHARE_EVERY_MS) return this.value;
+    this.at = t;
+    // Hosts with work, held or not: counting only those held dropped the share whenever hosts went idle for a moment.
+    const r = (await c.query(`SELECT (SELECT count(*) FROM hosts WHERE owner IS NOT NULL OR has_queue)::int AS held,
+      (SELECT count(*) FROM run_workers WHERE run_id = $1 AND last_seen_at::timestamptz >= clock_timestamp() - $2 * interval '1 millisecond')::int AS workers`,
+    [runId, leaseMs])).rows[0];
+    this.value = r.workers > 1 ? Math.ceil(r.held / r.workers) : Infinity;
+    return this.value;
+  }
+}
 
 /** The columns of the host row the balancing reads (selected FOR UPDATE by the claim). */
 export interface WantState { wanted_at: number | null; wanted_by: string | null; wanted_holds: number | null }
@@ -40,9 +65,14 @@ export async function recordWant(c: pg.PoolClient, host: string, h: WantState, o
   return holds;
 }
 
-/** The owner of the host should give it up: someone asked who holds at least two hosts fewer. */
-export async function shouldYield(c: pg.PoolClient, h: WantState, owner: string, now: number): Promise<boolean> {
-  return wantedByOther(h, owner, now) && (await heldBy(c, owner)) >= (h.wanted_holds ?? 0) + 2;
+/**
+ * The owner of the host should give it up: someone asked who holds at least two hosts fewer, or who
+ * holds fewer than the fair share `share` while the owner holds more.
+ */
+export async function shouldYield(c: pg.PoolClient, h: WantState, owner: string, now: number, share = Infinity): Promise<boolean> {
+  if (!wantedByOther(h, owner, now)) return false;
+  const held = await heldBy(c, owner), wanter = h.wanted_holds ?? 0;
+  return held >= wanter + 2 || (wanter < share && held > share);
 }
 
 /** A free host someone else asked for: `owner` leaves it to them if it holds more hosts than they did. */

@@ -46,14 +46,17 @@ export async function claimHost(c: pg.PoolClient, x: QueueContext, host: string,
   const local = (serverMs: number) => toLocal(serverMs, now, localNow);
   const retry = async () => ({ entries: [], remaining: await queued(), busyUntil: localNow + BUSY_RETRY_MS });
   const live = h.owner !== null && h.lease_until !== null && Number(h.lease_until) >= now;
+  const share = await x.share.get(c, x.runId, x.leaseMs);
   if (live && h.owner !== lease.owner) {
     // Ask again soon rather than at the lease's end: the owner lets go as soon as it has no claims
-    // there, and gives the host up if it holds more than its share (balance.ts). A worker with hosts
-    // of its own asks less often (2 s more per host it holds).
+    // there, and gives the host up to a worker below the fair share (balance.ts). A worker at its
+    // share asks less often (2 s more per host it holds): with thousands of hosts, asking for every
+    // one every 2 s would be thousands of transactions a second.
     const holds = await recordWant(c, host, h, lease.owner, now);
-    return { entries: [], remaining: await queued(), busyUntil: local(Math.min(Number(h.lease_until) + 1, now + BUSY_RETRY_MS * (1 + holds))) };
+    const every = holds < share ? BUSY_RETRY_MS : BUSY_RETRY_MS * (1 + holds);
+    return { entries: [], remaining: await queued(), busyUntil: local(Math.min(Number(h.lease_until) + 1, now + every)) };
   }
-  if (live && await shouldYield(c, h, lease.owner, now)) {
+  if (live && await shouldYield(c, h, lease.owner, now, share)) {
     await releaseIdleHosts(c, [host], lease.owner); // now, or when its last claim here is written
     return retry();
   }

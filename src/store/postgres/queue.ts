@@ -11,6 +11,7 @@
  */
 import type pg from 'pg';
 import type { Claim, EnqueueItem, HostPacing, Lease, RenewedHost } from '../../frontier/types.js';
+import type { FairShare } from './balance.js';
 import { claimHost } from './claim.js';
 import { fromNow, NOW_ISO, NOW_MS } from './clock.js';
 import { inTx } from './db.js';
@@ -32,6 +33,8 @@ export interface QueueContext {
   maxPagesPerHost: number;
   /** The run's lease (--lease), ms: how long a worker's host stays its own without a heartbeat. */
   leaseMs: number;
+  /** The run's fair share of hosts per worker, recounted now and then (balance.ts). */
+  share: FairShare;
   /** BEGIN with the session limits sized to the run's lease (clock.ts). */
   begin: string;
 }
@@ -84,7 +87,8 @@ export async function urlIds(c: pg.PoolClient, items: { url: string; host: strin
     await c.query('UPDATE urls SET sitemap_lastmod = t.m FROM unnest($1::text[], $2::text[]) AS t(u, m) WHERE urls.url = t.u',
       [lastmods.map((i) => i.url), lastmods.map((i) => i.lastmod)]);
   }
-  for (const r of (await c.query('SELECT id, url FROM urls WHERE url = ANY($1::text[])', [urls])).rows) out.set(r.url, r.id);
+  // A join on the list, not `url = ANY(…)`: with thousands of URLs that was planned as a Seq Scan of urls.
+  for (const r of (await c.query('SELECT u.id, u.url FROM unnest($1::text[]) AS t(url) JOIN urls u ON u.url = t.url', [urls])).rows) out.set(r.url, r.id);
   return out;
 }
 
