@@ -2,9 +2,10 @@
  * `npm run bench -- --pg-scaleout [--workers 1,2,4] [--quota 0.2] [--hosts 12] [--pages 6000] [--out NAME]`:
  * how a shared run scales with workers when each worker gets an equal slice of CPU. Each worker
  * process runs in a cgroup of its own (v1 `cpu.cfs_quota_us`, or v2 `cpu.max`; needs root) with
- * `--quota` cores; PostgreSQL and the site do not. Steady-state pages/s is measured by the site,
- * from the first page served to the last; start-up (process start to first page) is reported apart;
- * CPU per page comes from each worker's cgroup (cpuacct). Writes bench/results/<date>-pg-scaleout.md.
+ * `--quota` cores; PostgreSQL and the sites (the demo site, one server per host) do not. Steady-state
+ * pages/s counts the requests the sites served from the moment every worker has written a page to
+ * the last one; start-up (to the first request, and until every worker wrote) is reported apart;
+ * CPU per page (start-up included) comes from each worker's cgroup (cpuacct). Writes bench/results/<date>-pg-scaleout.md.
  * `--spread [--workers 8] [--hosts 1000] [--seconds 30]`: how evenly many hosts spread (see spread()).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { startSite } from '../src/demo/site.js';
 import { startMultiHostSite } from '../test/helpers/multi-host-site.js';
 import { pgCluster } from '../test/helpers/pg.js';
 import { machineDescription } from './report.js';
@@ -64,30 +66,45 @@ function start(args: string[], s: Slice | null): { child: ChildProcess; done: Pr
 
 async function one(workers: number, cores: number, hosts: number, pages: number): Promise<string> {
   const cluster = (await pgCluster())!;
-  const site = await startMultiHostSite(hosts, Math.ceil(pages / hosts), 0, 8);
+  // The demo site (pages of realistic size and links), one server per host, as `--pg` uses.
+  const sites = await Promise.all(Array.from({ length: hosts }, (_, i) => startSite({ pages: Math.ceil(pages / hosts), extras: false, seed: i + 1 })));
+  const served = () => sites.reduce((n, x) => n + x.totalRequests, 0);
   const db = cluster.newDatabase();
   const seeds = path.join(fs.mkdtempSync(path.join(ROOT, 'data', 'scaleout-')), 'seeds.txt');
-  fs.writeFileSync(seeds, site.hosts.map((h) => h.origin + '/').join('\n'));
+  fs.writeFileSync(seeds, sites.map((x) => x.url + '/').join('\n'));
   const slices = Array.from({ length: workers }, (_, i) => slice(`crawl-bench-${process.pid}-${workers}-${i}`, cores));
-  const flags = ['--delay', '0ms', '--per-host', '4', '--concurrency', '16', '--max-depth', '100', '--quiet', '--no-progress', '--log-format', 'json'];
+  const flags = ['--delay', '0ms', '--per-host', '4', '--concurrency', '16', '--ignore-robots', '--quiet', '--no-progress', '--log-format', 'json'];
+  const t0 = performance.now();
   const procs = [start(['--urls', seeds, '--db', db, ...flags], slices[0])];
   const c = new pg.Client(db);
   await c.connect();
   const joined = async () => (await c.query('SELECT count(*)::int AS n FROM run_workers').catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n as number;
   while (await joined() < 1) await new Promise((r) => setTimeout(r, 20));
   for (let i = 1; i < workers; i++) procs.push(start(['worker', '--db', db, '--quiet', '--log-format', 'json'], slices[i]));
+  // Steady state: from the moment every worker has written its first page to the last request served.
+  let first = 0, allIn = 0, allInAt = 0, last = 0, lastAt = 0;
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      const n = served(), t = performance.now();
+      if (!first && n > 0) first = t;
+      if (n !== last) { last = n; lastAt = t; }
+      if (!allInAt && (await c.query('SELECT count(*)::int AS n FROM run_workers WHERE pages > 0')).rows[0].n >= workers) { allInAt = t; allIn = n; }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
   const codes = await Promise.all(procs.map((p) => p.done));
-  const starts = site.hosts.flatMap((h) => h.starts).sort((a, b) => a - b);
-  const steadyS = (starts[starts.length - 1] - starts[0]) / 1000;
-  const startupS = (starts[0] - procs[0].t0) / 1000;
+  running = false;
+  await sampler;
+  const steady = allInAt && lastAt > allInAt ? (last - allIn) / ((lastAt - allInAt) / 1000) : NaN;
   const perWorker = (await c.query('SELECT pages::int AS pages FROM run_workers ORDER BY joined_at')).rows.map((r) => r.pages as number);
   const stored = (await c.query('SELECT count(*)::int AS n FROM pages WHERE status = 200')).rows[0].n as number;
-  const cpuMs = slices.reduce((a, s) => a + (s?.cpuMs() ?? NaN), 0);
+  const cpuMs = slices.reduce((a, x) => a + (x?.cpuMs() ?? NaN), 0);
   await c.end();
-  await site.close();
-  slices.forEach((s) => s?.remove());
+  await Promise.all(sites.map((x) => x.close()));
+  slices.forEach((x) => x?.remove());
   fs.rmSync(path.dirname(seeds), { recursive: true, force: true });
-  return `| ${workers} | ${cores} | ${codes.join(',')} | ${stored} | ${(stored / steadyS).toFixed(1)} | ${startupS.toFixed(2)} | ${(cpuMs / stored).toFixed(2)} | ${perWorker.join(' / ')} |`;
+  return `| ${workers} | ${cores} | ${codes.join(',')} | ${stored} | ${steady.toFixed(1)} | ${((first - t0) / 1000).toFixed(2)} | ${((allInAt - t0) / 1000).toFixed(2)} | ${(cpuMs / stored).toFixed(2)} | ${perWorker.join(' / ')} |`;
 }
 
 /**
@@ -146,8 +163,8 @@ export async function pgScaleoutBench(argv: string[]): Promise<void> {
     `# Shared run scale-out under equal CPU quotas — ${new Date().toISOString().slice(0, 10)}`, '',
     `${pages} pages over ${hosts} local hosts; each worker in a cgroup of ${cores} core; PostgreSQL and the site unlimited.`, '',
     machineDescription(ROOT), '',
-    '| workers | cores each | exit codes | pages | steady pages/s (first to last page served) | start-up s (first process to first page) | worker CPU ms/page | pages per worker |',
-    '|---|---|---|---|---|---|---|---|', ...rows,
+    '| workers | cores each | exit codes | pages | steady pages/s (every worker writing, to the last request) | s to first request | s until every worker wrote a page | worker CPU ms/page (start-up included) | pages per worker |',
+    '|---|---|---|---|---|---|---|---|---|', ...rows,
   ].join('\n');
   const out = path.join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-${opt('out', 'pg-scaleout')}.md`);
   fs.writeFileSync(out, report + '\n');
