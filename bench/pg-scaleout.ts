@@ -128,18 +128,25 @@ async function spread(workers: number, hosts: number, seconds: number): Promise<
   await c.query('SELECT pg_stat_statements_reset()');
   const xact0 = (await c.query('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0].n as number;
   for (let i = 1; i < workers; i++) procs.push(start(['worker', '--db', db, '--quiet', '--log-format', 'json'], null));
-  await Promise.all(procs.map((p) => p.done));
+  // Pages per worker over the second half of the run (after the joining and the first balancing).
+  const pagesNow = async () => new Map((await c.query('SELECT owner, pages::int AS pages FROM run_workers')).rows.map((r) => [r.owner as string, r.pages as number]));
+  await new Promise((r) => setTimeout(r, seconds * 500));
+  const half = await pagesNow();
+  const ended = Promise.all(procs.map((p) => p.done));
+  await new Promise((r) => setTimeout(r, seconds * 500 - 1_000));
+  const late = await pagesNow();
+  await ended;
   const xact = (await c.query('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0].n as number - xact0;
   const calls = async (like: string) => Number((await c.query('SELECT coalesce(sum(calls), 0) AS n FROM pg_stat_statements WHERE query LIKE $1', [like])).rows[0].n);
   const asked = await calls('%FROM hosts WHERE host = $1 FOR UPDATE SKIP LOCKED%');
   const granted = await calls('WITH picked AS%');
-  const perWorker = (await c.query('SELECT pages::int AS pages FROM run_workers ORDER BY joined_at')).rows.map((r) => r.pages as number);
+  const perWorker = [...late].map(([owner, n]) => n - (half.get(owner) ?? 0));
   const mean = perWorker.reduce((a, b) => a + b, 0) / perWorker.length;
   const spreadPct = Math.max(...perWorker.map((p) => Math.abs(p - mean) / mean)) * 100;
   await c.end();
   await site.close();
   fs.rmSync(path.dirname(seeds), { recursive: true, force: true });
-  return [`${hosts} hosts, ${workers} workers, ${seconds} s: pages per worker ${perWorker.join(' / ')} (mean ${mean.toFixed(0)}, largest difference ${spreadPct.toFixed(0)}%);`,
+  return [`${hosts} hosts, ${workers} workers, ${seconds} s: pages per worker in the second half ${perWorker.join(' / ')} (mean ${mean.toFixed(0)}, largest difference ${spreadPct.toFixed(0)}%);`,
     `claims ${asked}, refused or busy ${asked - granted} = ${((asked - granted) / Math.max(1, xact) * 100).toFixed(1)}% of ${xact} transactions.`].join(' ');
 }
 
