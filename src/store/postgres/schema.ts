@@ -179,6 +179,21 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   ALTER TABLE hosts ADD COLUMN IF NOT EXISTS robots_failures INTEGER;
   ALTER TABLE hosts ADD COLUMN IF NOT EXISTS robots_run BIGINT;
   `,
+  // v(render): issue 24, --render. pages.rendered says the stored content is the DOM a browser built
+  // ('always', or 'auto:' and the signal that fired; NULL: as fetched). render_verdicts keeps what
+  // --render auto learned per host and path prefix, shared by the run's workers and the next run.
+  // Self-contained: touches nothing another step creates but the pages table.
+  `
+  ALTER TABLE pages ADD COLUMN IF NOT EXISTS rendered TEXT;
+  CREATE TABLE IF NOT EXISTS render_verdicts (
+    prefix          TEXT PRIMARY KEY,
+    fired_samples   INTEGER NOT NULL,
+    fired_helped    INTEGER NOT NULL,
+    quiet_samples   INTEGER NOT NULL,
+    quiet_helped    INTEGER NOT NULL,
+    updated_at      TEXT NOT NULL
+  );
+  `,
 ];
 
 /** v2: the generated search column becomes a plain one; stored pages get their vectors, 500 at a time. */

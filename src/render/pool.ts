@@ -1,0 +1,156 @@
+/**
+ * A bounded pool of browsers. At most `concurrency` pages render at once, LIMITS.pagesPerBrowser per
+ * browser; every page gets a fresh browser context (its own cookies, storage and cache, closed with
+ * it, so memory held by a page goes when the page ends); a browser is retired after LIMITS.retireAfter
+ * pages and closed once its last page ends. A render that outlives its timeout has its context
+ * closed (the browser killed if that hangs) and its slot freed; a browser that crashes or
+ * disconnects is dropped and replaced at the next render.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './launch.js';
+import { LIMITS } from './types.js';
+
+/** A render's work inside its page; `signal` aborts when the render timed out or the pool closes. */
+export type PageTask<T> = (page: Page, context: BrowserContext, signal: AbortSignal) => Promise<T>;
+
+/** Why a pooled render failed: its time ran out, or the browser went away under it. */
+export class RenderAbort extends Error {
+  constructor(readonly kind: 'timeout' | 'crash' | 'closed', message: string) {
+    super(message);
+  }
+}
+
+interface Slot {
+  browser: Browser;
+  active: number;
+  served: number;
+  retiring: boolean;
+  dead: boolean;
+}
+
+export class BrowserPool {
+  private readonly slots: Slot[] = [];
+  private launching: Promise<Slot> | null = null;
+  private readonly waiters: (() => void)[] = [];
+  private running = 0;
+  private closed = false;
+  /** Browsers started and retired this run (for the summary and tests). */
+  launched = 0;
+  retired = 0;
+
+  constructor(private readonly executable: string, private readonly concurrency: number) {}
+
+  /** Runs `task` in a fresh context of a pooled browser, within `timeoutMs`. */
+  async run<T>(timeoutMs: number, task: PageTask<T>): Promise<T> {
+    await this.acquire();
+    let slot: Slot | undefined;
+    let context: BrowserContext | undefined;
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      slot = await this.pick();
+      slot.active++;
+      slot.served++;
+      if (slot.served >= LIMITS.retireAfter) slot.retiring = true;
+      const s = slot;
+      const work = (async () => {
+        context = await s.browser.newContext({ serviceWorkers: 'block', javaScriptEnabled: true });
+        const page = await context.newPage();
+        return task(page, context, abort.signal);
+      })();
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new RenderAbort('timeout', `render took longer than ${timeoutMs} ms`)), timeoutMs);
+      });
+      const gone = new Promise<never>((_, reject) => {
+        if (!s.browser.isConnected()) reject(new RenderAbort('crash', 'the browser is gone'));
+        s.browser.once('disconnected', () => reject(new RenderAbort(this.closed ? 'closed' : 'crash', 'the browser crashed or was closed during the render')));
+      });
+      work.catch(() => {}); // settles after the race was lost: its error is not news
+      try {
+        return await Promise.race([work, deadline, gone]);
+      } catch (err) {
+        if (!s.browser.isConnected()) throw new RenderAbort(this.closed ? 'closed' : 'crash', `the browser went away: ${(err as Error).message}`);
+        throw err;
+      }
+    } finally {
+      clearTimeout(timer);
+      abort.abort();
+      if (slot) await this.release(slot, context);
+      this.running--;
+      this.waiters.shift()?.();
+    }
+  }
+
+  /** Closes every browser; renders in flight fail with RenderAbort('closed'). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const launching = this.launching;
+    if (launching) await launching.then((s) => this.slots.includes(s) || this.slots.push(s), () => {});
+    await Promise.all(this.slots.splice(0).map((s) => this.shut(s)));
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Pages rendering now, browsers open now. */
+  get stats(): { running: number; browsers: number } {
+    return { running: this.running, browsers: this.slots.length };
+  }
+
+  private async acquire(): Promise<void> {
+    while (this.running >= this.concurrency && !this.closed) await new Promise<void>((r) => this.waiters.push(r));
+    if (this.closed) throw new RenderAbort('closed', 'the render pool is closed');
+    this.running++;
+  }
+
+  /** A live browser with a free page slot: an open one, or a new one. */
+  private async pick(): Promise<Slot> {
+    for (;;) {
+      if (this.closed) throw new RenderAbort('closed', 'the render pool is closed');
+      const free = this.slots.find((s) => !s.dead && !s.retiring && s.active < LIMITS.pagesPerBrowser);
+      if (free) return free;
+      if (!this.launching) {
+        this.launching = this.launch().finally(() => { this.launching = null; });
+      }
+      await this.launching.catch((err) => { throw new RenderAbort('crash', `cannot start the browser: ${(err as Error).message}`); });
+    }
+  }
+
+  private async launch(): Promise<Slot> {
+    const browser = await launchChromium(this.executable);
+    this.launched++;
+    const slot: Slot = { browser, active: 0, served: 0, retiring: false, dead: false };
+    browser.once('disconnected', () => {
+      slot.dead = true;
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots.splice(i, 1);
+    });
+    if (this.closed) { await browser.close().catch(() => {}); throw new RenderAbort('closed', 'the render pool is closed'); }
+    this.slots.push(slot);
+    return slot;
+  }
+
+  /** Ends a render's context; a context that will not close takes its browser with it. */
+  private async release(slot: Slot, context: BrowserContext | undefined): Promise<void> {
+    slot.active--;
+    if (context && slot.browser.isConnected()) {
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<boolean>((r) => { timer = setTimeout(() => r(true), 5000); });
+      const hung = await Promise.race([context.close().then(() => false, () => false), stuck]);
+      clearTimeout(timer);
+      if (hung) slot.retiring = true, slot.dead = true;
+    }
+    if ((slot.retiring || slot.dead) && slot.active === 0) {
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots.splice(i, 1);
+      this.retired++;
+      await this.shut(slot);
+    }
+  }
+
+  /** Closes a browser; if it does not answer, Playwright's close kills its process. */
+  private async shut(slot: Slot): Promise<void> {
+    slot.dead = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([slot.browser.close().catch(() => {}), new Promise<void>((r) => { timer = setTimeout(r, 10_000); })]);
+    clearTimeout(timer);
+  }
+}
