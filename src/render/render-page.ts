@@ -1,10 +1,10 @@
 /**
  * One page's render inside its fresh context: every request is intercepted (the main document is
  * answered with the bytes already fetched, everything else by ./subfetch.ts), WebSockets are
- * refused, and the page is read once it has settled: `load`, then at most LIMITS.idleOpen requests
+ * refused (service workers are blocked by the pool's contexts), and the page is read once it has settled: `load`, then at most LIMITS.idleOpen requests
  * open for LIMITS.idleMs, capped at LIMITS.settleCapMs (long-lived connections never settle).
  */
-import type { BrowserContext, Page, Route } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { PageLane } from './pacer.js';
 import type { PageBudget, SubFetcher } from './subfetch.js';
 import { LIMITS } from './types.js';
@@ -21,7 +21,7 @@ const MAIN_DROP = new Set(['content-encoding', 'content-length', 'transfer-encod
 
 /** Renders `doc` in `page`; resolves to the serialized DOM and what the page spent. */
 export async function renderPage(
-  page: Page, context: BrowserContext, doc: MainDocument, sub: SubFetcher, signal: AbortSignal, pageHost: string,
+  page: Page, doc: MainDocument, sub: SubFetcher, signal: AbortSignal, pageHost: string,
 ): Promise<{ html: string; budget: PageBudget }> {
   const budget: PageBudget = { pageHost, lane: new PageLane(), signal, requests: 0, bytes: 0, refused: 0 };
   const mainHeaders: Record<string, string> = {};
@@ -36,8 +36,8 @@ export async function renderPage(
   const opened = () => { open++; changed(); };
   const closed = () => { open--; changed(); };
 
-  await context.routeWebSocket(/.*/, (ws) => { void ws.close({ code: 1008, reason: 'no network in the crawler\'s browser' }).catch(() => {}); });
-  await context.route('**/*', async (route: Route) => {
+  await page.routeWebSocket(/.*/, (ws) => { void ws.close({ code: 1008, reason: 'no network in the crawler\'s browser' }).catch(() => {}); });
+  await page.route('**/*', async (route: Route) => {
     const req = route.request();
     const url = req.url();
     const type = req.resourceType();

@@ -105,8 +105,8 @@ export class RenderStage {
     const doc = { url, status: res.status ?? 200, headers: res.headers, body: res.body! };
     for (let attempt = 1; ; attempt++) {
       try {
-        const out = await this.pool.run(this.settings.timeoutMs, async (page, context, signal) =>
-          renderPage(page, context, doc, this.sub, signal, hostOf(url)));
+        const out = await this.pool.run(hostOf(url), this.settings.timeoutMs, async (page, signal) =>
+          renderPage(page, doc, this.sub, signal, hostOf(url)));
         this.rendered++;
         const b = out.budget;
         return { ok: true, html: Buffer.from(out.html, 'utf8'), subRequests: b.requests, subBytes: b.bytes, refused: b.refused };

@@ -32,6 +32,8 @@ export const LIMITS = {
   subBytes: 16 * 1024 * 1024,
   /** Pages rendered at once in one browser. */
   pagesPerBrowser: 4,
+  /** Pages of one host that share a browser context before it is replaced by a fresh one. */
+  contextPages: 20,
   /** A browser is retired (closed, replaced) after this many pages: its memory is returned. */
   retireAfter: 100,
   /** Bytes of scripts and stylesheets the per-run cache holds. */
