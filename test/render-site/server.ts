@@ -16,8 +16,10 @@ export interface RenderSite {
   log: Logged[];
   /** Most requests in flight at once (robots.txt excluded). */
   maxInflight: number;
-  /** Milliseconds a response waits before it is sent (set by tests that need slow pages). */
+  /** Milliseconds every response but robots.txt waits before it is sent (tests that need requests to overlap). */
   slowMs: number;
+  /** Paths answered only after 3 s the first time they are asked for (a render to interrupt). */
+  holdOnce: Set<string>;
   close(): Promise<void>;
 }
 
@@ -60,7 +62,7 @@ function staticPage(d: PageData): string {
 export async function startRenderSite(): Promise<RenderSite> {
   const bundles = await buildBundles();
   let inflight = 0;
-  const site: RenderSite = { base: '', log: [], maxInflight: 0, slowMs: 0, close: async () => {} };
+  const site: RenderSite = { base: '', log: [], maxInflight: 0, slowMs: 0, holdOnce: new Set(), close: async () => {} };
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const entry: Logged = { path, method: req.method ?? 'GET', start: Date.now(), end: 0, inflight: 0 };
@@ -69,7 +71,8 @@ export async function startRenderSite(): Promise<RenderSite> {
     res.on('close', () => { entry.end = Date.now(); if (path !== '/robots.txt') inflight--; });
     const send = (status: number, type: string, body: string | Buffer) => {
       const go = () => { res.writeHead(status, { 'content-type': type }); res.end(body); };
-      if (site.slowMs && type.startsWith('text/html')) setTimeout(go, site.slowMs); else go();
+      const hold = site.holdOnce.delete(path) ? 3000 : path === '/robots.txt' ? 0 : site.slowMs;
+      if (hold) setTimeout(go, hold); else go();
     };
     void (async () => {
       if (path === '/robots.txt') return send(200, 'text/plain', ROBOTS);
@@ -78,6 +81,12 @@ export async function startRenderSite(): Promise<RenderSite> {
       if (asset && bundles.client.has(asset[1])) return send(200, 'application/javascript', bundles.client.get(asset[1])!);
       const api = /^\/api\/csr\/(react|vue|preact)\/(\d+)\.json$/.exec(path);
       if (api) return send(200, 'application/json', JSON.stringify(pageData('csr', api[1] as Framework, Number(api[2]))));
+      // A page whose script never yields (RENDER_TIMEOUT), and one that waits for its data (renders to interrupt).
+      if (/^\/hang\/\d+$/.test(path)) return send(200, 'text/html', page('<title>hang</title>', '<div id="root"></div><script>for (;;) {}</script>'));
+      if (/^\/wait\/\d+$/.test(path)) {
+        return send(200, 'text/html', page('<title>wait</title>', `<div id="root"></div><script>fetch('/api/wait${path.slice(6)}').then((r) => r.text()).then((t) => { document.getElementById('root').innerHTML = '<h1>' + t + '</h1>'; document.title = t; })</script>`));
+      }
+      if (/^\/api\/wait\d+$/.test(path)) return send(200, 'text/plain', 'waited');
       const m = /^\/(csr|ssr)\/(react|vue|preact)\/(\d+)$/.exec(path) ?? /^\/(static)\/(\d+)$/.exec(path);
       if (m) {
         const kind = m[1] as Kind;
