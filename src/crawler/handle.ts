@@ -51,11 +51,13 @@ export async function handleEntry(ctx: CrawlContext, h: HostState, entry: Fronti
   ctx.attempts.delete(entry.urlId);
   // --render: the DOM a browser built from this response is parsed instead (src/render/).
   const pass = ctx.render ? await ctx.render.before(entry.url, res) : null;
-  const outcome = await classify(ctx, entry, pass?.res ?? res, attempts);
+  const final = pass?.res ?? res;
+  const outcome = await classify(ctx, entry, final, attempts);
   if (pass) ctx.render!.after(pass, outcome);
   // With --warc, awaited after parsing, so the archive thread writes while the page is parsed. A 304's
-  // revisit record holds no payload: the row keeps pointing at the response it confirmed.
-  const warc = res.status !== 304 ? await res.warc : null;
+  // revisit record holds no payload: the row keeps pointing at the response it confirmed. A rendered
+  // page's row points at its conversion record (the DOM that was parsed).
+  const warc = res.status !== 304 ? await final.warc : null;
   if (warc) { outcome.warcFile = warc.file; outcome.warcOffset = warc.offset; }
   await record(ctx, outcome, res);
   return throttled ? 'throttled' : res.retryable ? 'failed' : 'fetched';

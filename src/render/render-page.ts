@@ -15,6 +15,8 @@ export interface MainDocument {
   status: number;
   headers: Record<string, string>;
   body: Uint8Array;
+  /** With --warc: its response record's WARC-Record-ID. */
+  recordId?: string;
 }
 
 const MAIN_DROP = new Set(['content-encoding', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'set-cookie']);
@@ -23,7 +25,7 @@ const MAIN_DROP = new Set(['content-encoding', 'content-length', 'transfer-encod
 export async function renderPage(
   page: Page, doc: MainDocument, sub: SubFetcher, signal: AbortSignal, pageHost: string,
 ): Promise<{ html: string; budget: PageBudget }> {
-  const budget: PageBudget = { pageHost, lane: new PageLane(), signal, requests: 0, bytes: 0, refused: 0 };
+  const budget: PageBudget = { pageHost, lane: new PageLane(), signal, requests: 0, bytes: 0, refused: 0, warcPage: doc.recordId };
   const mainHeaders: Record<string, string> = {};
   for (const [k, v] of Object.entries(doc.headers)) if (!MAIN_DROP.has(k)) mainHeaders[k] = v;
   // Requests open now, and since when at most LIMITS.idleOpen have been (null: more are open).

@@ -54,7 +54,10 @@ export class RenderStage {
   rendered = 0;
   failed = 0;
 
+  private readonly fetcher: Fetcher;
+
   constructor(readonly settings: RenderSettings, deps: RenderDeps) {
+    this.fetcher = deps.fetcher;
     this.pool = new BrowserPool(settings.executable, settings.concurrency);
     this.sub = new SubFetcher({
       fetcher: deps.fetcher, gate: deps.gate, scope: deps.scope, pacer: new HostPacer(deps.scheduler, deps.limits),
@@ -86,6 +89,11 @@ export class RenderStage {
     const pass: RenderPass = { res, reason, result, signals, sampled, url };
     if (result.ok) {
       pass.res = { ...res, body: result.html, charset: 'utf-8', contentType: 'text/html', headers: { ...res.headers, 'content-type': 'text/html; charset=utf-8' } };
+      // With --warc the rendered DOM is archived as a conversion record referring to the response;
+      // the page row points at it, so `crawl reparse` parses what was stored.
+      if (res.warc && this.fetcher.archiveConversion) {
+        pass.res.warc = this.fetcher.archiveConversion({ url, date: new Date(), refersTo: res.warcRecordId ?? null, contentType: 'text/html; charset=utf-8', body: result.html });
+      }
     }
     return pass;
   }
@@ -102,7 +110,7 @@ export class RenderStage {
 
   /** Renders one page; a crash is retried once on a fresh browser. */
   async render(url: string, res: FetchResult): Promise<RenderResult> {
-    const doc = { url, status: res.status ?? 200, headers: res.headers, body: res.body! };
+    const doc = { url, status: res.status ?? 200, headers: res.headers, body: res.body!, recordId: res.warcRecordId };
     for (let attempt = 1; ; attempt++) {
       try {
         const out = await this.pool.run(hostOf(url), this.settings.timeoutMs, async (page, signal) =>

@@ -24,6 +24,8 @@ export interface PageBudget {
   requests: number;
   bytes: number;
   refused: number;
+  /** With --warc: the page's response record, which its sub-resources' records name (WARC-Concurrent-To). */
+  warcPage?: string;
 }
 
 /** Response headers the browser must not see: the body it gets is decoded and whole. */
@@ -65,7 +67,7 @@ export class SubFetcher {
     let release: (() => void) | undefined;
     try {
       release = await this.d.pacer.acquire(host, b.pageHost, b.lane, b.signal);
-      const res = await this.d.fetcher.open({ url, signal: b.signal });
+      const res = await this.d.fetcher.open({ url, signal: b.signal, warcConcurrentTo: b.warcPage });
       this.d.counted?.();
       const read = await readCapped(res.body, LIMITS.subBytes - b.bytes, true);
       b.bytes += read.bytes;
