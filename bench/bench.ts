@@ -199,6 +199,7 @@ function num(v: unknown): number | undefined {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--pg')) return (await import('./pg-bench.js')).pgBench(process.argv.slice(2));
+  if (process.argv.includes('--render')) return (await import('./render-bench.js')).renderBench(process.argv.slice(2));
   const a = parse(process.argv.slice(2));
   const list = scenarios(a.mode, a);
   const rows: Row[] = [];

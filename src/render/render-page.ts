@@ -38,13 +38,17 @@ export async function renderPage(
   const opened = () => { open++; changed(); };
   const closed = () => { open--; changed(); };
 
+  let navigated = false;
   await page.routeWebSocket(/.*/, (ws) => { void ws.close({ code: 1008, reason: 'no network in the crawler\'s browser' }).catch(() => {}); });
   await page.route('**/*', async (route: Route) => {
     const req = route.request();
     const url = req.url();
     const type = req.resourceType();
-    // The page's own URL, asked again (a navigation or a script reading it): the fetched bytes, never a second fetch.
-    if (url === doc.url && req.method() === 'GET') {
+    // The page's own URL (its navigation, however Chromium spells the URL, or a script reading it
+    // again): the fetched bytes, never a second fetch.
+    const first = !navigated && req.isNavigationRequest() && req.frame() === page.mainFrame();
+    if ((url === doc.url || first) && req.method() === 'GET') {
+      navigated = true;
       await route.fulfill({ status: doc.status, headers: mainHeaders, body: Buffer.from(doc.body) }).catch(() => {});
       return;
     }
