@@ -50,7 +50,8 @@ export async function handleEntry(ctx: CrawlContext, h: HostState, entry: Fronti
   }
   ctx.attempts.delete(entry.urlId);
   // --render: the DOM a browser built from this response is parsed instead (src/render/).
-  const pass = ctx.render ? await ctx.render.before(entry.url, res) : null;
+  const pass = ctx.render ? await ctx.render.before(entry.url, res, ctx.hardStop) : null;
+  if (ctx.hardStop.aborted) return 'abandoned';
   const final = pass?.res ?? res;
   const outcome = await classify(ctx, entry, final, attempts);
   if (pass) ctx.render!.after(pass, outcome);

@@ -51,13 +51,15 @@ export class BrowserPool {
   constructor(private readonly executable: string, private readonly concurrency: number) {}
 
   /** Runs `task` in a fresh context of a pooled browser, within `timeoutMs`. */
-  async run<T>(host: string, timeoutMs: number, task: PageTask<T>): Promise<T> {
+  async run<T>(host: string, timeoutMs: number, stop: AbortSignal | undefined, task: PageTask<T>): Promise<T> {
     await this.acquire();
     let slot: Slot | undefined;
     let hc: HostContext | undefined;
     let page: Page | undefined;
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
+    let onStop: (() => void) | undefined;
+    let onGone: (() => void) | undefined;
     try {
       slot = await this.pick();
       slot.active++;
@@ -72,19 +74,28 @@ export class BrowserPool {
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new RenderAbort('timeout', `render took longer than ${timeoutMs} ms`)), timeoutMs);
       });
+      // The crawl's hard stop (its grace period spent): the render is abandoned, like a fetch.
+      const stopped = new Promise<never>((_, reject) => {
+        onStop = () => reject(new RenderAbort('closed', 'the crawl stopped'));
+        if (stop?.aborted) onStop(); else stop?.addEventListener('abort', onStop, { once: true });
+      });
+      stopped.catch(() => {});
       const gone = new Promise<never>((_, reject) => {
         if (!s.browser.isConnected()) reject(new RenderAbort('crash', 'the browser is gone'));
-        s.browser.once('disconnected', () => reject(new RenderAbort(this.closed ? 'closed' : 'crash', 'the browser crashed or was closed during the render')));
+        onGone = () => reject(new RenderAbort(this.closed ? 'closed' : 'crash', 'the browser crashed or was closed during the render'));
+        s.browser.once('disconnected', onGone);
       });
       work.catch(() => {}); // settles after the race was lost: its error is not news
       try {
-        return await Promise.race([work, deadline, gone]);
+        return await Promise.race([work, deadline, gone, stopped]);
       } catch (err) {
         if (!s.browser.isConnected()) throw new RenderAbort(this.closed ? 'closed' : 'crash', `the browser went away: ${(err as Error).message}`);
         throw err;
       }
     } finally {
       clearTimeout(timer);
+      if (onStop) stop?.removeEventListener('abort', onStop);
+      if (onGone) slot?.browser.off('disconnected', onGone);
       abort.abort();
       if (slot) await this.release(slot, host, hc, page);
       this.running--;

@@ -72,7 +72,7 @@ export class RenderStage {
   }
 
   /** Renders `res` when the mode (or auto's verdict) says so; null: parse it as fetched. */
-  async before(url: string, res: FetchResult): Promise<RenderPass | null> {
+  async before(url: string, res: FetchResult, stop?: AbortSignal): Promise<RenderPass | null> {
     if (this.settings.mode === 'never' || res.errorCode || res.status === null || res.status < 200 || res.status >= 300 || res.status === 204) return null;
     if (!res.body || !looksLikeHtml(res.contentType, res.body)) return null;
     let reason: RenderReason = 'always';
@@ -85,7 +85,7 @@ export class RenderStage {
       reason = d.reason;
       sampled = d.sample;
     }
-    const result = await this.render(url, res);
+    const result = await this.render(url, res, stop);
     const pass: RenderPass = { res, reason, result, signals, sampled, url };
     if (result.ok) {
       pass.res = { ...res, body: result.html, charset: 'utf-8', contentType: 'text/html', headers: { ...res.headers, 'content-type': 'text/html; charset=utf-8' } };
@@ -109,11 +109,11 @@ export class RenderStage {
   }
 
   /** Renders one page; a crash is retried once on a fresh browser. */
-  async render(url: string, res: FetchResult): Promise<RenderResult> {
+  async render(url: string, res: FetchResult, stop?: AbortSignal): Promise<RenderResult> {
     const doc = { url, status: res.status ?? 200, headers: res.headers, body: res.body!, recordId: res.warcRecordId };
     for (let attempt = 1; ; attempt++) {
       try {
-        const out = await this.pool.run(hostOf(url), this.settings.timeoutMs, async (page, signal) =>
+        const out = await this.pool.run(hostOf(url), this.settings.timeoutMs, stop, async (page, signal) =>
           renderPage(page, doc, this.sub, signal, hostOf(url)));
         this.rendered++;
         const b = out.budget;

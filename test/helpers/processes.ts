@@ -37,12 +37,17 @@ export function chromiumUnder(pid: number): Proc[] {
   return descendants(pid).filter((p) => /chrom/i.test(p.cmd.split(' ')[0]));
 }
 
-/** Those of `pids` still alive (zombies count as gone: they hold no memory and run nothing). */
+/**
+ * Those of `pids` (Chromium processes) still alive. Zombies count as gone (they hold no memory and
+ * run nothing), and so does a pid now running something else: pids are reused quickly on a busy
+ * machine (pid_max is often 32768).
+ */
 export function alive(pids: number[]): number[] {
   return pids.filter((pid) => {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+      if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z') return false;
+      return /chrom/i.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]);
     } catch {
       return false;
     }
