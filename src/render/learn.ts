@@ -41,6 +41,8 @@ export class AutoLearner {
 
   /** Whether to render a page, why, and whether it is a sample to learn from. */
   decide(url: string, s: Signals): { render: boolean; reason: RenderReason; sample: boolean } {
+    // A page without a script cannot be built by one: not rendered, not even as a sample.
+    if (s.scripts === 0) return { render: false, reason: 'auto:none', sample: false };
     const v = this.of(prefixOf(url));
     v.seen++;
     const signal = signalOf(s);
