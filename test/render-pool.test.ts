@@ -47,19 +47,23 @@ test('per-host gaps and in-flight limits hold with the browser\'s sub-requests c
   site.maxInflight = 0;
   site.slowMs = 150; // requests last long enough to overlap if nothing held them back
   try {
-    const seeds = allPages().filter((p) => p.kind === 'csr').slice(0, 8).map((p) => site.base + p.path);
-    const r = await crawlSite(siteOptions(dir, 'polite', seeds, { render: 'always', delay: '250ms', perHost: 2 }));
-    assert.equal([...r.pages.values()].filter((p) => p.rendered === 'always').length, 8);
+    const seeds = allPages().filter((p) => p.kind === 'csr').slice(0, 6).map((p) => site.base + p.path);
+    const r = await crawlSite(siteOptions(dir, 'polite', seeds, { render: 'always', delay: '600ms', perHost: 2 }));
+    assert.equal([...r.pages.values()].filter((p) => p.rendered === 'always').length, 6);
+    // Data held back by the host's pacing keeps a page from settling: every app got to build its page.
+    for (const [p, page] of r.pages) assert.match(page.title ?? "", /page \d+$/, `${p}: ${page.title} ${page.error}`);
   } finally {
     site.slowMs = 0;
   }
   const starts = site.log.filter((l) => l.path !== '/robots.txt').map((l) => l.start).sort((a, b) => a - b);
   const subs = site.log.filter((l) => l.path.startsWith('/api/') || l.path.startsWith('/assets/')).length;
-  assert.ok(subs >= 8, `sub-requests reached the server through the crawler: ${subs}`);
-  // 250 ms between request starts, measured on the server (a few ms of scheduling slack).
+  assert.ok(subs >= 6, `sub-requests reached the server through the crawler: ${subs}`);
+  // 600 ms between request starts, measured on the server. The crawler paces a request from its start,
+  // the server sees its arrival: on a loaded machine the two differ by tens of ms, hence the slack.
+  // A sub-request that skipped the pacing would arrive within a few ms of the page it belongs to.
   const gaps = starts.slice(1).map((s, i) => s - starts[i]);
   t.diagnostic(`gaps: ${gaps.join(' ')}`);
-  for (let i = 1; i < starts.length; i++) assert.ok(starts[i] - starts[i - 1] >= 230, `gap ${starts[i] - starts[i - 1]} ms before request ${i}`);
+  for (let i = 1; i < starts.length; i++) assert.ok(starts[i] - starts[i - 1] >= 450, `gap ${starts[i] - starts[i - 1]} ms before request ${i}`);
   assert.ok(site.maxInflight <= 2, `in flight at once: ${site.maxInflight}`);
 });
 

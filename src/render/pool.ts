@@ -68,8 +68,11 @@ export class BrowserPool {
       const s = slot;
       const h = hc = this.contextFor(s, host);
       const work = (async () => {
-        page = await (await h.context).newPage();
-        return task(page, abort.signal);
+        const p = await (await h.context).newPage();
+        // A page that opened after its render gave up (timeout, stop) is closed, not left behind.
+        if (abort.signal.aborted) { void p.close().catch(() => {}); throw new RenderAbort('closed', 'the render ended before its page opened'); }
+        page = p;
+        return task(p, abort.signal);
       })();
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new RenderAbort('timeout', `render took longer than ${timeoutMs} ms`)), timeoutMs);

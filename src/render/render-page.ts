@@ -2,7 +2,8 @@
  * One page's render inside its fresh context: every request is intercepted (the main document is
  * answered with the bytes already fetched, everything else by ./subfetch.ts), WebSockets are
  * refused (service workers are blocked by the pool's contexts), and the page is read once it has settled: `load`, then at most LIMITS.idleOpen requests
- * open for LIMITS.idleMs, capped at LIMITS.settleCapMs (long-lived connections never settle).
+ * open for LIMITS.idleMs and none held back by the crawler's own pacing, capped at LIMITS.settleCapMs
+ * (long-lived connections are refused, so they never hold it).
  */
 import type { Page, Route } from 'playwright-core';
 import { PageLane } from './pacer.js';
@@ -25,16 +26,19 @@ const MAIN_DROP = new Set(['content-encoding', 'content-length', 'transfer-encod
 export async function renderPage(
   page: Page, doc: MainDocument, sub: SubFetcher, signal: AbortSignal, pageHost: string,
 ): Promise<{ html: string; budget: PageBudget }> {
-  const budget: PageBudget = { pageHost, lane: new PageLane(), signal, requests: 0, bytes: 0, refused: 0, warcPage: doc.recordId };
+  const budget: PageBudget = { pageHost, lane: new PageLane(), signal, requests: 0, bytes: 0, refused: 0, waiting: 0, warcPage: doc.recordId };
   const mainHeaders: Record<string, string> = {};
   for (const [k, v] of Object.entries(doc.headers)) if (!MAIN_DROP.has(k)) mainHeaders[k] = v;
-  // Requests open now, and since when at most LIMITS.idleOpen have been (null: more are open).
+  // Requests open now, and since when at most LIMITS.idleOpen have been and none was held back by
+  // the host's pacing (null: not quiet). A request leaving the pacer restarts the clock: its fetch
+  // starts only then.
   let open = 0;
   let quietSince: number | null = Date.now();
   const changed = () => {
-    if (open > LIMITS.idleOpen) quietSince = null;
+    if (open > LIMITS.idleOpen || budget.waiting > 0) quietSince = null;
     else quietSince ??= Date.now();
   };
+  budget.onWaiting = changed;
   const opened = () => { open++; changed(); };
   const closed = () => { open--; changed(); };
 

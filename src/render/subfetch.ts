@@ -24,6 +24,10 @@ export interface PageBudget {
   requests: number;
   bytes: number;
   refused: number;
+  /** Requests held back by the host's pacing now: the page is not settled while the crawler itself delays its data. */
+  waiting: number;
+  /** Told when `waiting` changes (the page's settle clock restarts). */
+  onWaiting?: () => void;
   /** With --warc: the page's response record, which its sub-resources' records name (WARC-Concurrent-To). */
   warcPage?: string;
 }
@@ -66,7 +70,14 @@ export class SubFetcher {
     b.requests++;
     let release: (() => void) | undefined;
     try {
-      release = await this.d.pacer.acquire(host, b.pageHost, b.lane, b.signal);
+      b.waiting++;
+      b.onWaiting?.();
+      try {
+        release = await this.d.pacer.acquire(host, b.pageHost, b.lane, b.signal);
+      } finally {
+        b.waiting--;
+        b.onWaiting?.();
+      }
       const res = await this.d.fetcher.open({ url, signal: b.signal, warcConcurrentTo: b.warcPage });
       this.d.counted?.();
       const read = await readCapped(res.body, LIMITS.subBytes - b.bytes, true);
