@@ -15,6 +15,7 @@ import { allPages } from './render-site/model.js';
 import { startRenderSite, type RenderSite } from './render-site/server.js';
 import { CHROMIUM, NO_CHROMIUM, crawlSite, siteOptions } from './render-site/crawl.js';
 import { findBrowser } from '../src/render/find-browser.js';
+import { BrowserPool } from '../src/render/pool.js';
 import { ErrorCodes } from '../src/errors.js';
 
 const dir = tempDir('crawl-render-pool-');
@@ -95,6 +96,21 @@ test('a page that never finishes is RENDER_TIMEOUT and frees its slot; a browser
     clearInterval(killer);
   }
   assert.deepEqual(alive(chromiumUnder(process.pid).map((p) => p.pid)), [], 'no browser left');
+});
+
+test('a browser over its memory cap (summed PSS of its process tree) is retired and replaced', { timeout: 120_000 }, async (t) => {
+  if (!needChromium(t)) return;
+  const render = (pool: BrowserPool) => pool.run('h', 30_000, undefined, async (page) => { await page.setContent('<p>x</p>'); return page.content(); });
+  const capped = new BrowserPool(CHROMIUM!, 1, { capMb: 1, every: 3 }); // any browser holds more than 1 MB
+  const roomy = new BrowserPool(CHROMIUM!, 1, { capMb: 1e9, every: 3 });
+  try {
+    for (let i = 0; i < 7; i++) { await render(capped); await render(roomy); }
+    assert.ok(capped.launched >= 3 && capped.retired >= 2, `capped: ${capped.launched} launched, ${capped.retired} retired`);
+    assert.equal(roomy.launched, 1);
+    assert.equal(roomy.retired, 0);
+  } finally {
+    await Promise.all([capped.close(), roomy.close()]);
+  }
 });
 
 test('no Chromium process outlives the crawl: normal end, SIGINT, SIGKILL of the crawler', { timeout: 300_000 }, async (t) => {

@@ -4,13 +4,15 @@
  * pages, then get a fresh one (the old one closes with its last page, and the memory its pages
  * held goes with it); a new page in a known context costs about half of one in a new context
  * (measured: ~90 vs ~160 ms). A browser is retired after LIMITS.retireAfter pages and closed once
- * its last page ends. A render that outlives its timeout has its page closed (the browser killed
+ * its last page ends, or sooner when its process tree holds more than LIMITS.browserMemoryMb
+ * (summed PSS, measured every LIMITS.memoryEvery pages). A render that outlives its timeout has its page closed (the browser killed
  * if that hangs) and its slot freed; a browser that crashes or disconnects is dropped and replaced
  * at the next render.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './launch.js';
 import { LIMITS } from './types.js';
+import { chromiumChildren, treePssMb } from './memory.js';
 
 /** A render's work inside its page; `signal` aborts when the render timed out or the pool closes. */
 export type PageTask<T> = (page: Page, signal: AbortSignal) => Promise<T>;
@@ -31,6 +33,8 @@ interface HostContext {
 
 interface Slot {
   browser: Browser;
+  /** The browser's main process (for its memory), when it could be told apart. */
+  pid: number | null;
   contexts: Map<string, HostContext>;
   active: number;
   served: number;
@@ -48,7 +52,11 @@ export class BrowserPool {
   launched = 0;
   retired = 0;
 
-  constructor(private readonly executable: string, private readonly concurrency: number) {}
+  constructor(
+    private readonly executable: string, private readonly concurrency: number,
+    /** The memory cap; tests lower it. */
+    private readonly memory = { capMb: LIMITS.browserMemoryMb as number, every: LIMITS.memoryEvery as number },
+  ) {}
 
   /** Runs `task` in a fresh context of a pooled browser, within `timeoutMs`. */
   async run<T>(host: string, timeoutMs: number, stop: AbortSignal | undefined, task: PageTask<T>): Promise<T> {
@@ -65,6 +73,7 @@ export class BrowserPool {
       slot.active++;
       slot.served++;
       if (slot.served >= LIMITS.retireAfter) slot.retiring = true;
+      if (slot.pid !== null && slot.served % this.memory.every === 0 && (treePssMb(slot.pid) ?? 0) > this.memory.capMb) slot.retiring = true;
       const s = slot;
       const h = hc = this.contextFor(s, host);
       const work = (async () => {
@@ -140,9 +149,12 @@ export class BrowserPool {
   }
 
   private async launch(): Promise<Slot> {
+    const before = chromiumChildren();
     const browser = await launchChromium(this.executable);
     this.launched++;
-    const slot: Slot = { browser, contexts: new Map(), active: 0, served: 0, retiring: false, dead: false };
+    // Launches are one at a time: the new Chromium child of this process is this browser.
+    const fresh = [...chromiumChildren()].filter((p) => !before.has(p));
+    const slot: Slot = { browser, pid: fresh.length === 1 ? fresh[0] : null, contexts: new Map(), active: 0, served: 0, retiring: false, dead: false };
     browser.once('disconnected', () => {
       slot.dead = true;
       const i = this.slots.indexOf(slot);

@@ -36,6 +36,9 @@ export const LIMITS = {
   contextPages: 20,
   /** A browser is retired (closed, replaced) after this many pages: its memory is returned. */
   retireAfter: 100,
+  /** A browser whose process tree holds more (summed PSS, MB) is retired; measured every `memoryEvery` pages. */
+  browserMemoryMb: 1024,
+  memoryEvery: 10,
   /** Bytes of scripts and stylesheets the per-run cache holds. */
   cacheBytes: 32 * 1024 * 1024,
   /** After `load`: settled when at most `idleOpen` requests are open for `idleMs`, or after `settleCapMs`. */
