@@ -201,6 +201,7 @@ async function main(): Promise<void> {
   if (process.argv.includes('--pg-scaleout')) return (await import('./pg-scaleout.js')).pgScaleoutBench(process.argv.slice(2));
   if (process.argv.includes('--pg-scale')) return (await import('./pg-scale.js')).pgScaleBench(process.argv.slice(2));
   if (process.argv.includes('--pg')) return (await import('./pg-bench.js')).pgBench(process.argv.slice(2));
+  if (process.argv.includes('--render')) return (await import('./render-bench.js')).renderBench(process.argv.slice(2));
   const a = parse(process.argv.slice(2));
   const list = scenarios(a.mode, a);
   const rows: Row[] = [];

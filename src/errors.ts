@@ -31,6 +31,9 @@ export const ErrorCodes = {
   PARSE_TIMEOUT: 'PARSE_TIMEOUT',
   EXTRACT_FAILED: 'EXTRACT_FAILED',
   NOT_HTML: 'NOT_HTML',
+  // --render: the browser did not finish the page in --render-timeout, or failed twice (crashed)
+  RENDER_TIMEOUT: 'RENDER_TIMEOUT',
+  RENDER_FAILED: 'RENDER_FAILED',
   // Run-level errors (thrown, mapped to exit codes)
   BAD_INPUT: 'BAD_INPUT',
   LOCKED: 'LOCKED',

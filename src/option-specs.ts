@@ -15,7 +15,7 @@ export interface OptionSpec {
   /** Default in user units (e.g. '1d' for durations). `undefined`: unset. */
   default: unknown;
   describe: string;
-  group: 'Input and output' | 'Scope and limits' | 'Politeness' | 'Fetching' | 'Requests' | 'Archive' | 'Parsing' | 'Scheduling' | 'Display';
+  group: 'Input and output' | 'Scope and limits' | 'Politeness' | 'Fetching' | 'Requests' | 'Archive' | 'Parsing' | 'Rendering' | 'Scheduling' | 'Display';
   choices?: readonly string[];
   min?: number;
   max?: number;
@@ -73,6 +73,11 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'parseTimeout', type: 'duration', default: '10s', group: 'Parsing', describe: 'A page that takes longer to parse is recorded as PARSE_TIMEOUT' },
   { key: 'workerMemory', type: 'number', default: 256, min: 32, group: 'Parsing', describe: 'Heap limit of each parse worker in MB (a page that blows it is PARSE_FAILED)' },
   { key: 'extract', type: 'string', default: undefined, group: 'Parsing', describe: 'Module whose default export (cheerio root, url) => JSON runs in the parse workers; result stored in pages.extract' },
+  { key: 'render', type: 'choice', choices: ['never', 'auto', 'always'], default: 'never', group: 'Rendering', describe: 'Render pages in headless Chromium: never, auto (pages whose HTML looks built by scripts, learned per path prefix) or always' },
+  { key: 'browser', type: 'string', default: undefined, defaultText: 'chromium, chromium-browser or google-chrome on PATH', group: 'Rendering', describe: 'Chromium executable for --render' },
+  { key: 'renderConcurrency', type: 'number', default: 4, min: 1, max: 64, group: 'Rendering', describe: 'Pages rendered at once (4 per browser process)' },
+  { key: 'renderTimeout', type: 'duration', default: '30s', group: 'Rendering', describe: 'A page that takes longer to render is recorded as RENDER_TIMEOUT (its browser page is closed)' },
+  { key: 'renderFetch', type: 'list', default: [], group: 'Rendering', describe: 'Resource types the browser may also fetch: image, media, font (none by default; scripts, styles and data always)' },
   { key: 'recrawlAfter', type: 'duration', default: '1d', group: 'Scheduling', describe: 'On a new run, refetch pages whose last successful fetch is older than this' },
   { key: 'adaptiveRecrawl', type: 'boolean', default: false, group: 'Scheduling', describe: 'Adapt each page\'s refetch interval to how often it changes (halve on change, x1.5 when unchanged, between 1h and 30d)' },
   { key: 'fresh', type: 'boolean', default: false, group: 'Scheduling', describe: 'Start a new run even if the last one was interrupted: that run is ended and its queue dropped (pages, links and history are kept)' },

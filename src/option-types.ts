@@ -64,6 +64,16 @@ export interface CrawlOptions {
   workerMemory: number;
   /** Module run in the parse workers for custom extraction. */
   extract?: string;
+  /** Render pages in headless Chromium: never, auto or always. @default 'never' */
+  render: 'never' | 'auto' | 'always';
+  /** Chromium executable for rendering. @default chromium, chromium-browser or google-chrome on PATH */
+  browser?: string;
+  /** Pages rendered at once. @default 4 */
+  renderConcurrency: number;
+  /** Cap on one page's render. @default '30s' */
+  renderTimeout: number | string;
+  /** Optional resource types the browser may fetch: image, media, font. @default [] */
+  renderFetch: string[];
   /** Extra request headers, "Name: value" (config files may give an object, as "headers"). @default [] */
   header: string[] | Record<string, string>;
   /** Netscape cookies.txt file; enables the run's cookie jar. */
@@ -134,6 +144,11 @@ export interface ResolvedOptions {
   parseTimeoutMs: number;
   workerMemory: number;
   extract?: string;
+  render: 'never' | 'auto' | 'always';
+  browser?: string;
+  renderConcurrency: number;
+  renderTimeoutMs: number;
+  renderFetch: ('image' | 'media' | 'font')[];
   /** Extra request headers in the order given. */
   headers: RequestHeader[];
   cookies?: string;

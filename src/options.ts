@@ -105,6 +105,11 @@ export function resolveOptions(input: Partial<CrawlOptions> & Record<string, unk
     parseTimeoutMs: v.parseTimeout as number,
     workerMemory: v.workerMemory as number,
     extract: v.extract as string | undefined,
+    render: v.render as ResolvedOptions['render'],
+    browser: v.browser as string | undefined,
+    renderConcurrency: v.renderConcurrency as number,
+    renderTimeoutMs: v.renderTimeout as number,
+    renderFetch: checkRenderFetch(v.renderFetch as string[], source),
     headers: checkHeaders(v.header, source),
     cookies: v.cookies as string | undefined,
     auth: checkAuth(v.auth, source),
@@ -174,6 +179,15 @@ function checkValue(spec: OptionSpec, raw: unknown, source: string): unknown {
     case 'size':
       try { return parseSize(raw); } catch (err) { throw new BadInputError(`${where}: ${(err as Error).message}`); }
   }
+}
+
+/** --render-fetch: only the optional resource types (the rest is always or never fetched). */
+function checkRenderFetch(list: string[], source: string): ResolvedOptions['renderFetch'] {
+  const known = ['image', 'media', 'font'];
+  const out = list.filter((t) => t !== '');
+  const bad = out.find((t) => !known.includes(t));
+  if (bad !== undefined) throw new BadInputError(`${source}: --render-fetch ${JSON.stringify(bad)} is not a resource type the browser may be allowed; choose from ${known.join(', ')}`);
+  return out as ResolvedOptions['renderFetch'];
 }
 
 function compilePatterns(list: string[], key: string, source: string): RegExp[] {

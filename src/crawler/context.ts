@@ -10,6 +10,7 @@ import type { NormalizeRules } from '../url/normalize.js';
 import type { Outbox } from '../store/outbox.js';
 import type { CrawlHooks } from './types.js';
 import type { HostHealth } from './host-health.js';
+import type { RenderStage } from '../render/stage.js';
 
 export interface CrawlContext {
   opts: ResolvedOptions;
@@ -32,4 +33,6 @@ export interface CrawlContext {
   attempts: Map<number, number>;
   /** Redirect chain leading to each queued redirect target (for loop detection; removed when handled). */
   chains: Map<string, string[]>;
+  /** The render stage (--render auto or always); unset with --render never. */
+  render?: RenderStage;
 }

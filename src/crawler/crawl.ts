@@ -28,6 +28,8 @@ import { openRun, type OpenedRun } from './run.js';
 import { scanSeedFile, type SeedScan } from '../frontier/seeds.js';
 import { seedFromSitemaps } from './sitemap-seeding.js';
 import type { CrawlHooks, RunSummary } from './types.js';
+import { findBrowser } from '../render/find-browser.js';
+import { RenderStage } from '../render/stage.js';
 
 export { STOP_GRACE_MS } from './controller.js';
 
@@ -63,10 +65,13 @@ export async function runCrawl(opts: ResolvedOptions, hooks: CrawlHooks = {}, sc
   const rules = { stripParams: opts.stripParams };
   const seeds = normalizeSeeds(opts.seeds, rules);
   if (opts.urls && !scan) scan = await scanSeedFile(opts.urls, rules, opts.maxUrlLength);
+  // --render without a browser is bad input, told before anything is opened or fetched.
+  const browser = opts.render !== 'never' ? findBrowser(opts.browser) : undefined;
   const owner = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const backend = await openBackend(hooks.backend ?? opts.db);
   let fetcher: UndiciFetcher | undefined;
   let pool: ParsePool | undefined;
+  let render: RenderStage | undefined;
   try {
     const run = await openRun(backend, opts, { list: seeds, scan }, owner);
     const scope = await Scope.create(opts, run.scopeOrigins.map((o) => new URL(o).host));
@@ -76,8 +81,15 @@ export async function runCrawl(opts: ResolvedOptions, hooks: CrawlHooks = {}, sc
     });
     pool = new ParsePool({ workers: opts.workers, parseTimeoutMs: opts.parseTimeoutMs, workerMemoryMb: opts.workerMemory, stripParams: opts.stripParams, extract: opts.extract ?? null,
       searchVector: backend.searchVectors === true });
-    return await drive(opts, hooks, backend, run, owner, { fetcher, pool, scope, rules });
+    return await drive(opts, hooks, backend, run, owner, { fetcher, pool, scope, rules }, (ctx) => {
+      if (!browser) return undefined;
+      render = new RenderStage(
+        { mode: opts.render, executable: browser, concurrency: opts.renderConcurrency, timeoutMs: opts.renderTimeoutMs, fetchTypes: opts.renderFetch },
+        { fetcher: ctx.fetcher, gate: ctx.gate, scope: ctx.scope, scheduler: ctx.frontier.scheduler, limits: opts, verdicts: backend.verdicts, counted: () => ctx.outbox.request() });
+      return render;
+    });
   } finally {
+    await render?.close().catch(() => {}); // every browser closes before the crawl returns
     await pool?.close().catch(() => {});
     await fetcher?.close().catch(() => {});
     // A backend the caller passed stays open: it is theirs.
@@ -88,7 +100,7 @@ export async function runCrawl(opts: ResolvedOptions, hooks: CrawlHooks = {}, sc
 /** Builds the stages, runs the loop, ends the run and sums it up. */
 async function drive(
   opts: ResolvedOptions, hooks: CrawlHooks, backend: Backend, run: OpenedRun, owner: string,
-  p: Pick<CrawlContext, 'fetcher' | 'pool' | 'scope' | 'rules'>,
+  p: Pick<CrawlContext, 'fetcher' | 'pool' | 'scope' | 'rules'>, makeRender: (ctx: CrawlContext) => CrawlContext['render'],
 ): Promise<RunSummary> {
   const t0 = performance.now();
   const elu0 = performance.eventLoopUtilization();
@@ -107,7 +119,8 @@ async function drive(
     ...p, opts, robots, gate: new RobotsGate(robots, (host) => frontier.scheduler.robotsSpent(host)), robotsToken: productToken(opts.userAgent), frontier, outbox, hooks,
     hardStop: ctl.hard.signal, health: new HostHealth(hooks.onHostDown), attempts: new Map(), chains: new Map(),
   };
-  await frontier.load();
+  ctx.render = makeRender(ctx);
+  await Promise.all([frontier.load(), ctx.render?.load()]);
   hooks.onStart?.({ runId: run.runId, resumed: run.resumed, joined: run.mode === 'joined', seeds: run.seedCount, db: backend.location, notices: run.notices });
   if (!run.resumed && run.seedCount === 0 && frontier.scheduler.empty()) {
     throw new BadInputError('no seeds: give --urls FILE (one URL per line) or seeds in the config');

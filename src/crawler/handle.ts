@@ -60,10 +60,16 @@ export async function handleEntry(ctx: CrawlContext, h: HostState, entry: Fronti
     return 'requeued';
   }
   ctx.attempts.delete(entry.urlId);
-  const outcome = await classify(ctx, entry, res, attempts);
+  // --render: the DOM a browser built from this response is parsed instead (src/render/).
+  const pass = ctx.render ? await ctx.render.before(entry.url, res, ctx.hardStop) : null;
+  if (ctx.hardStop.aborted) return 'abandoned';
+  const final = pass?.res ?? res;
+  const outcome = await classify(ctx, entry, final, attempts);
+  if (pass) ctx.render!.after(pass, outcome);
   // With --warc, awaited after parsing, so the archive thread writes while the page is parsed. A 304's
-  // revisit record holds no payload: the row keeps pointing at the response it confirmed.
-  const warc = res.status !== 304 ? await res.warc : null;
+  // revisit record holds no payload: the row keeps pointing at the response it confirmed. A rendered
+  // page's row points at its conversion record (the DOM that was parsed).
+  const warc = res.status !== 304 ? await final.warc : null;
   if (warc) { outcome.warcFile = warc.file; outcome.warcOffset = warc.offset; }
   await record(ctx, outcome, res);
   return throttled ? 'throttled' : res.retryable ? 'failed' : 'fetched';
@@ -90,7 +96,7 @@ async function record(ctx: CrawlContext, o: PageOutcome, res?: FetchResult): Pro
   const written = ctx.outbox.record(o);
   ctx.hooks.onPage?.({
     url: entry.url, depth: entry.depth, status: o.status, contentType: o.contentType, change: o.change, title: o.content?.title ?? null,
-    links: o.links?.length ?? 0, bytes: o.bytes, durationMs: o.durationMs, errorCode: o.errorCode,
+    links: o.links?.length ?? 0, rendered: o.rendered ?? null, bytes: o.bytes, durationMs: o.durationMs, errorCode: o.errorCode,
     extract: o.content?.extract ? JSON.parse(o.content.extract) : undefined,
   });
   if (o.errorCode && o.errorCode !== ErrorCodes.EXTRACT_FAILED) {

@@ -15,6 +15,8 @@ export interface PageEvent {
   title: string | null;
   /** Outgoing links found on the page. */
   links: number;
+  /** With --render: why the page's content is the DOM a browser rendered ('always', or 'auto:' and the signal); null: as fetched. */
+  rendered: string | null;
   bytes: number;
   durationMs: number;
   errorCode: ErrorCode | null;

@@ -18,6 +18,9 @@ export class Capture {
   private rawHeaders: string[] = [];
   /** Why the body stopped short, when the fetcher knows (a cap, a timeout). */
   reason: Truncation | null = null;
+  /** The response record's id, when chosen up front; the page record a sub-resource belongs to. */
+  recordId?: string;
+  concurrentTo?: string;
 
   constructor(private readonly url: URL, private readonly requestHead: string, private readonly cap: number) {}
 
@@ -68,6 +71,7 @@ export class Capture {
       url: this.url.href, date: this.date, requestHead: this.requestHead, status: this.status, statusText: this.statusText,
       rawHeaders: this.rawHeaders, body: this.chunks, bodyBytes: this.bytes,
       truncated: complete ? undefined : (this.reason ?? 'unspecified'),
+      ...(this.recordId ? { recordId: this.recordId } : {}), ...(this.concurrentTo ? { concurrentTo: this.concurrentTo } : {}),
     };
   }
 }

@@ -9,7 +9,8 @@ import { Agent, request } from './undici-agent.js';
 import { Capture, headersFromRaw } from './capture.js';
 import { createProxyAgent, proxyInEffect } from './proxy.js';
 import type { RequestSettings } from './request-settings.js';
-import type { ArchiveSink } from '../warc/types.js';
+import type { ArchiveSink, Conversion, WarcLocation } from '../warc/types.js';
+import { recordId } from '../warc/record.js';
 import { CrawlError, ErrorCodes, type ErrorCode } from '../errors.js';
 import { classifyError, errorMessage, isRetryableError, isRetryableStatus } from './classify.js';
 import { decodeBody } from './decompress.js';
@@ -140,6 +141,7 @@ export class UndiciFetcher implements Fetcher {
     const attempt = startAttempt(req.signal, this.opts.totalTimeoutMs);
     const headers = this.headersFor(target, req.headers);
     const capture = this.archive ? new Capture(target, Capture.requestHead(target, headers), this.opts.maxBytes) : null;
+    if (capture) r.warcRecordId = capture.recordId = recordId();
     try {
       const res = await this.send(target, headers, attempt.signal, capture);
       r.ttfbMs = performance.now() - t0;
@@ -207,6 +209,7 @@ export class UndiciFetcher implements Fetcher {
       err instanceof CrawlError ? err : new CrawlError(classifyError(err, attempt.state), errorMessage(err), { cause: err });
     const sent = this.headersFor(target, req.headers);
     const capture = this.archive ? new Capture(target, Capture.requestHead(target, sent), this.opts.maxBytes) : null;
+    if (capture && req.warcConcurrentTo) capture.concurrentTo = req.warcConcurrentTo;
     let res;
     try {
       res = await this.send(target, sent, attempt.signal, capture);
@@ -251,6 +254,11 @@ export class UndiciFetcher implements Fetcher {
       location: status >= 300 && status < 400 ? (headers.location ?? null) : null,
       body,
     };
+  }
+
+  /** Archives a conversion record (a rendered DOM), when there is an archive. */
+  archiveConversion(c: Conversion): Promise<WarcLocation | null> {
+    return this.archive?.addConversion?.(c) ?? Promise.resolve(null);
   }
 
   /** Stops accepting work; in-flight requests get a short grace, then sockets are destroyed. */

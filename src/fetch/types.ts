@@ -1,7 +1,7 @@
 /** The fetch stage's contract: one HTTP attempt in, one recorded outcome out. */
 import type { Readable } from 'node:stream';
 import type { ErrorCode } from '../errors.js';
-import type { WarcLocation } from '../warc/types.js';
+import type { Conversion, WarcLocation } from '../warc/types.js';
 
 /** Settings of the fetcher, taken from ResolvedOptions. */
 export interface FetcherOptions {
@@ -32,6 +32,8 @@ export interface FetchRequest {
   headers?: Record<string, string>;
   /** Aborts the attempt (recorded as TOTAL_TIMEOUT if the fetcher's own deadline fired, else NETWORK_ERROR). */
   signal?: AbortSignal;
+  /** With --warc: the response record of the page whose render made this request (WARC-Concurrent-To). */
+  warcConcurrentTo?: string;
 }
 
 /** What happened to one attempt. Never thrown: errors are data. */
@@ -71,6 +73,8 @@ export interface FetchResult {
    * written; null when nothing was archived (no response) or writing failed.
    */
   warc?: Promise<WarcLocation | null>;
+  /** With --warc: the WARC-Record-ID its response record gets (a rendered page's records refer to it). */
+  warcRecordId?: string;
 }
 
 /** A streamed response, for sitemaps and robots.txt readers that must not load everything. */
@@ -88,5 +92,7 @@ export interface Fetcher {
   fetch(req: FetchRequest): Promise<FetchResult>;
   /** Opens a response as a stream (no redirects followed). Rejects with a CrawlError on network failure. */
   open(req: FetchRequest): Promise<OpenedResponse>;
+  /** With --warc: archives a conversion record (a rendered DOM); null without an archive. */
+  archiveConversion?(c: Conversion): Promise<WarcLocation | null>;
   close(): Promise<void>;
 }

@@ -107,7 +107,7 @@ export async function reparse(opts: ReparseOptions): Promise<ReparseSummary> {
 async function reparseOne(pool: ParsePool, dir: string, p: ArchivedPage, maxBytes: number): Promise<(ReparsedPage & { extractFailed: boolean }) | 'truncated' | 'missing' | 'skipped'> {
   let rec;
   try { rec = await readResponseAt(path.join(dir, p.warcFile), p.warcOffset); } catch { return 'missing'; }
-  if (rec.type !== 'response') return 'skipped';
+  if (rec.type !== 'response' && rec.type !== 'conversion') return 'skipped'; // conversion: a rendered page's DOM (--render)
   if (rec.truncated) return 'truncated';
   if (rec.status < 200 || rec.status >= 300) return 'skipped';
   let body: Buffer;

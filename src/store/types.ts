@@ -127,6 +127,8 @@ export interface PageOutcome {
   /** With --warc: file and byte offset of this fetch's response record (unset: keep the stored ones). */
   warcFile?: string | null;
   warcOffset?: number | null;
+  /** With --render: why the stored content is the DOM a browser rendered ('always', or 'auto:' and the signal); unset: as fetched. */
+  rendered?: string | null;
 }
 
 /** One batch of finished work, written by ResultSink.write in one transaction. */
@@ -211,6 +213,24 @@ export interface ResultSink {
   write(batch: OutcomeBatch): Promise<WriteResult>;
 }
 
+/** What --render auto learned about one host and path prefix (src/render/learn.ts). */
+export interface Verdict {
+  /** "host/dir/dir/" */
+  prefix: string;
+  /** Samples whose signal fired, and those of them that rendering changed. */
+  firedSamples: number;
+  firedHelped: number;
+  /** Samples with no signal, and those of them that rendering changed. */
+  quietSamples: number;
+  quietHelped: number;
+}
+
+/** Where verdicts live between runs (the backend's render_verdicts table). */
+export interface VerdictStore {
+  loadVerdicts(): Promise<Verdict[]>;
+  saveVerdicts(rows: Verdict[]): Promise<void>;
+}
+
 /** robots.txt answers shared by every run and worker. */
 export interface RobotsCache {
   getRobots(origin: string): Promise<RobotsRecord | undefined>;
@@ -233,6 +253,8 @@ export interface Backend extends RunLog, QueuePort, ResultSink, RobotsCache {
   readonly sharedRuns?: boolean;
   /** Pages come with `content.searchVector`, built in the parse threads (PostgreSQL: its server need not). */
   readonly searchVectors?: boolean;
+  /** What --render auto learned per host and path prefix (render_verdicts), where the backend keeps it. */
+  readonly verdicts?: VerdictStore;
   /** Share of its writer thread's time spent writing (0..1), where it has one. */
   utilization(): number;
   /** Finishes pending writes and closes. */

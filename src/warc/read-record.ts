@@ -35,6 +35,10 @@ export async function readResponseAt(file: string, offset: number): Promise<Arch
     if (i > 0) fields.set(l.slice(0, i).trim().toLowerCase(), l.slice(i + 1).trim());
   }
   const block = record.subarray(headEnd + 4, headEnd + 4 + Number(fields.get('content-length')));
+  // A conversion record (--render: the DOM a browser built) holds the document itself, no HTTP head.
+  if (fields.get('warc-type') === 'conversion') {
+    return { type: 'conversion', truncated: null, status: 200, headers: { 'content-type': fields.get('content-type') ?? 'text/html' }, payload: block };
+  }
   const httpEnd = block.indexOf('\r\n\r\n');
   if (httpEnd < 0) throw new RecordReadError(`${file}@${offset}: the record holds no HTTP response head`);
   const httpLines = block.subarray(0, httpEnd).toString('latin1').split('\r\n');

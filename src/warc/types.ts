@@ -19,6 +19,20 @@ export interface Exchange {
   bodyBytes: number;
   /** Set when `body` is not the whole body. */
   truncated?: Truncation;
+  /** The response record's WARC-Record-ID, when the fetcher chose it (to refer to it later); else the writer makes one. */
+  recordId?: string;
+  /** WARC-Concurrent-To of the response record: the page whose render asked for this sub-resource. */
+  concurrentTo?: string;
+}
+
+/** A conversion record: what a browser made of an archived response (the rendered DOM). */
+export interface Conversion {
+  url: string;
+  date: Date;
+  /** WARC-Record-ID of the response it was made from (WARC-Refers-To), when archived. */
+  refersTo: string | null;
+  contentType: string;
+  body: Buffer;
 }
 
 /** Where a response record was written: the file's name (in the WARC directory) and its byte offset. */
@@ -34,6 +48,8 @@ export interface ArchiveSink {
    * `ready` is set when the queue is full: the caller should wait for it before fetching more.
    */
   add(exchange: Exchange): { location: Promise<WarcLocation | null>; ready: Promise<void> | null };
+  /** Queues one conversion record (--render); resolves to where it was written. */
+  addConversion?(c: Conversion): Promise<WarcLocation | null>;
   /** Whether credential header values are kept in request records. */
   readonly keepAuth: boolean;
   close(): Promise<void>;

@@ -10,7 +10,7 @@ import { CREDENTIAL_HEADERS, REDACTED } from '../request-options.js';
 import type { ArchiveReply, ArchiveRequest } from './archive-thread.js';
 import type { WarcFilesOptions } from './file-writer.js';
 import { httpResponseHead, recordId, serializeRecord, sha1Digest, warcDate } from './record.js';
-import type { ArchiveSink, Exchange, WarcLocation } from './types.js';
+import type { ArchiveSink, Conversion, Exchange, WarcLocation } from './types.js';
 
 export { warcFileName } from './file-writer.js';
 
@@ -59,8 +59,25 @@ export class WarcWriter implements ArchiveSink {
   }
 
   add(ex: Exchange): { location: Promise<WarcLocation | null>; ready: Promise<void> | null } {
+    return this.append(this.records(ex));
+  }
+
+  /**
+   * A conversion record (WARC 1.1 §6.8): the DOM a browser rendered from the response `c.refersTo`
+   * names. pages.warc_file/warc_offset of a rendered page point here, so `crawl reparse` parses what
+   * was stored.
+   */
+  addConversion(c: Conversion): Promise<WarcLocation | null> {
+    const fields: [string, string][] = [
+      ['WARC-Type', 'conversion'], ['WARC-Record-ID', recordId()], ['WARC-Target-URI', c.url], ['WARC-Date', warcDate(c.date)],
+      ...(c.refersTo ? [['WARC-Refers-To', c.refersTo] as [string, string]] : []),
+      ['Content-Type', c.contentType], ['WARC-Payload-Digest', sha1Digest([c.body])], ['WARC-Block-Digest', sha1Digest([c.body])],
+    ];
+    return this.append([concatOwned(serializeRecord(fields, [c.body]))]).location;
+  }
+
+  private append(records: Buffer[]): { location: Promise<WarcLocation | null>; ready: Promise<void> | null } {
     if (this.error || this.closed) return { location: Promise.resolve(null), ready: null };
-    const records = this.records(ex);
     let bytes = 0;
     for (const r of records) bytes += r.length;
     const id = this.nextId++;
@@ -115,7 +132,7 @@ export class WarcWriter implements ArchiveSink {
   /** The response (or revisit) record and the request record of one exchange, each one buffer. */
   private records(ex: Exchange): [Buffer, Buffer] {
     const date = warcDate(ex.date);
-    const responseId = recordId();
+    const responseId = ex.recordId ?? recordId();
     const head = httpResponseHead(ex.status, ex.statusText, ex.rawHeaders);
     const common: [string, string][] = [['WARC-Target-URI', ex.url], ['WARC-Date', date]];
     let response: Buffer[];
@@ -133,6 +150,7 @@ export class WarcWriter implements ArchiveSink {
         ['Content-Type', 'application/http;msgtype=response'],
         ['WARC-Payload-Digest', sha1Digest(ex.body)], ['WARC-Block-Digest', sha1Digest([head, ...ex.body])],
       ];
+      if (ex.concurrentTo) fields.push(['WARC-Concurrent-To', ex.concurrentTo]);
       if (ex.truncated) fields.push(['WARC-Truncated', ex.truncated]);
       response = serializeRecord(fields, [head, ...ex.body]);
     }

@@ -10,6 +10,8 @@ import { toRunRow } from '../sqlite/rows.js';
 import type {
   Backend, OpenedRunRow, OutcomeBatch, RobotsRecord, RunBreakdown, RunRow, RunStatus, StopReason, WriteResult,
 } from '../types.js';
+import type { VerdictStore } from '../types.js';
+import { loadVerdicts, saveVerdicts } from './verdicts.js';
 import { BadInputError } from '../../errors.js';
 import { FairShare } from './balance.js';
 import { beginWithLimits, NOW_ISO, NOW_MS } from './clock.js';
@@ -212,6 +214,10 @@ export class PostgresBackend implements Backend {
       ON CONFLICT (origin) DO UPDATE SET fetched_at = EXCLUDED.fetched_at, status = EXCLUDED.status, body = EXCLUDED.body`,
     [rec.origin, rec.fetchedAt, rec.status, rec.body.replace(/\0/g, '')]);
   }
+
+  readonly verdicts: VerdictStore = {
+    loadVerdicts: () => loadVerdicts((sql, p) => this.q(sql, p)), saveVerdicts: (rows) => saveVerdicts((sql, p) => this.q(sql, p), rows),
+  };
 
   utilization(): number { return 0; }
 

@@ -179,7 +179,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   ALTER TABLE hosts ADD COLUMN IF NOT EXISTS robots_failures INTEGER;
   ALTER TABLE hosts ADD COLUMN IF NOT EXISTS robots_run BIGINT;
   `,
-  // v5: fencing and cheap leases (./leases.ts). A host lease carries an epoch that grows with every
+  // v5: fencing and cheap leases (./claim.ts, ./queue.ts). A host lease carries an epoch that grows with every
   // change of owner; claims carry the epoch they were granted under, and a write or a takeover checks
   // it. Claims expire with their host's lease (the heartbeat renews host rows only), so the claim
   // index is by host; has_queue marks hosts with queued entries (no GROUP BY over the queue); the
@@ -196,6 +196,21 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   INSERT INTO hosts (host, has_queue) SELECT DISTINCT host, true FROM frontier WHERE state < 2
     ON CONFLICT (host) DO UPDATE SET has_queue = true;
   ALTER TABLE run_log ADD COLUMN seeder TEXT, ADD COLUMN seeds_done BOOLEAN NOT NULL DEFAULT true;
+  `,
+  // v6: --render. pages.rendered says the stored content is the DOM a browser built
+  // ('always', or 'auto:' and the signal that fired; NULL: as fetched). render_verdicts keeps what
+  // --render auto learned per host and path prefix, shared by the run's workers and the next run.
+  // Self-contained: touches nothing another step creates but the pages table.
+  `
+  ALTER TABLE pages ADD COLUMN IF NOT EXISTS rendered TEXT;
+  CREATE TABLE IF NOT EXISTS render_verdicts (
+    prefix          TEXT PRIMARY KEY,
+    fired_samples   INTEGER NOT NULL,
+    fired_helped    INTEGER NOT NULL,
+    quiet_samples   INTEGER NOT NULL,
+    quiet_helped    INTEGER NOT NULL,
+    updated_at      TEXT NOT NULL
+  );
   `,
 ];
 

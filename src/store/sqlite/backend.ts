@@ -12,6 +12,7 @@ import type { Claim, Lease } from '../../frontier/types.js';
 import type {
   Backend, EnqueueItem, OpenedRunRow, OutcomeBatch, RobotsRecord, RunBreakdown, RunRow, RunStatus, StopReason, WriteResult,
 } from '../types.js';
+import type { VerdictStore } from '../types.js';
 import { transferableBuffer } from '../../transfer.js';
 import { acquireRunLock, type RunLock } from './lock.js';
 import type { ErrorData, WriterCalls, WriterInit, WriterMethod, WriterReply, WriterRequest, WriterResult, WriterStartup } from './writer-protocol.js';
@@ -138,6 +139,7 @@ export class SqliteBackend implements Backend {
   requeueExpired(now: number): Promise<Map<string, number>> { return this.call('requeueExpired', now); }
   getRobots(origin: string): Promise<RobotsRecord | undefined> { return this.call('getRobots', origin); }
   putRobots(rec: RobotsRecord): Promise<void> { return this.call('putRobots', rec); }
+  readonly verdicts: VerdictStore = { loadVerdicts: () => this.call('loadVerdicts'), saveVerdicts: (rows) => this.call('saveVerdicts', rows) };
 
   /** Share of the writer thread's time spent serving requests since it opened, 0..1, as it measures itself. */
   utilization(): number {

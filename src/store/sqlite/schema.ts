@@ -152,6 +152,21 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE pages ADD COLUMN warc_file TEXT;
   ALTER TABLE pages ADD COLUMN warc_offset INTEGER;
   `,
+  // v4: --render. pages.rendered says the stored content is the DOM a browser built
+  // ('always', or 'auto:' and the signal that fired; NULL: as fetched). render_verdicts keeps what
+  // --render auto learned per host and path prefix, so the next run starts informed. Self-contained:
+  // touches nothing another step creates but the pages table.
+  `
+  ALTER TABLE pages ADD COLUMN rendered TEXT;
+  CREATE TABLE render_verdicts (
+    prefix          TEXT PRIMARY KEY,
+    fired_samples   INTEGER NOT NULL,
+    fired_helped    INTEGER NOT NULL,
+    quiet_samples   INTEGER NOT NULL,
+    quiet_helped    INTEGER NOT NULL,
+    updated_at      TEXT NOT NULL
+  );
+  `,
 ];
 
 /** The schema version this build writes. */

@@ -7,7 +7,8 @@ const PAGE_FETCH_COLS = `run_id = @run_id, fetched_at = @fetched_at, status = @s
   error_message = @error_message, etag = coalesce(@etag, etag), last_modified = coalesce(@last_modified, last_modified),
   noindex = @noindex, nofollow = @nofollow, content_hash = coalesce(@content_hash, content_hash), last_ok_at = coalesce(@last_ok_at, last_ok_at),
   last_changed_at = coalesce(@last_changed_at, last_changed_at), recrawl_interval_s = @recrawl_interval_s,
-  depth = min(depth, @depth), warc_file = coalesce(@warc_file, warc_file), warc_offset = coalesce(@warc_offset, warc_offset)`;
+  depth = min(depth, @depth), warc_file = coalesce(@warc_file, warc_file), warc_offset = coalesce(@warc_offset, warc_offset),
+  rendered = @rendered`;
 
 /** The latest fetch got no answer or an error status: never fresh (src/crawler/recrawl.ts lastFetchFailed). */
 const FAILED_LAST = 'status IS NULL OR status >= 400';
@@ -59,11 +60,11 @@ const SQL = {
   insertPage: `INSERT INTO pages (url_id, url, host, depth, source, run_id, fetched_at, status, final_url, redirect_to,
       content_type, encoding, bytes, duration_ms, ttfb_ms, attempts, error_code, error_message, etag, last_modified, noindex, nofollow,
       title, description, canonical, lang, h1, meta_robots, text, word_count, content_hash, extract,
-      first_fetched_at, last_ok_at, last_changed_at, recrawl_interval_s, warc_file, warc_offset)
+      first_fetched_at, last_ok_at, last_changed_at, recrawl_interval_s, warc_file, warc_offset, rendered)
       VALUES (@url_id, @url, @host, @depth, @source, @run_id, @fetched_at, @status, @final_url, @redirect_to,
       @content_type, @encoding, @bytes, @duration_ms, @ttfb_ms, @attempts, @error_code, @error_message, @etag, @last_modified, @noindex, @nofollow,
       @title, @description, @canonical, @lang, @h1, @meta_robots, @text, @word_count, @content_hash, @extract,
-      @fetched_at, @last_ok_at, @last_changed_at, @recrawl_interval_s, @warc_file, @warc_offset)`,
+      @fetched_at, @last_ok_at, @last_changed_at, @recrawl_interval_s, @warc_file, @warc_offset, @rendered)`,
   updateFetch: `UPDATE pages SET ${PAGE_FETCH_COLS} WHERE url_id = @url_id`,
   updateContent: `UPDATE pages SET title = @title, description = @description, canonical = @canonical, lang = @lang,
       h1 = @h1, meta_robots = @meta_robots, text = @text, word_count = @word_count, extract = @extract

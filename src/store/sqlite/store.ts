@@ -4,9 +4,10 @@
  * prepared once, every batch one transaction. A run lock (../lock.ts) guarantees this is the only
  * writing process, so starting or resuming a run may release every claim: their owners are dead.
  */
+import { loadVerdicts, saveVerdicts } from './verdicts.js';
 import type Database from 'better-sqlite3';
 import { QUEUE_COUNT_CAP, type Claim, type FrontierEntry, type Lease, type UrlSource } from '../../frontier/types.js';
-import type { EnqueueItem, OpenedRunRow, OutcomeBatch, RobotsRecord, RunBreakdown, RunRow, RunStatus, StopReason, WriteResult } from '../types.js';
+import type { EnqueueItem, OpenedRunRow, OutcomeBatch, RobotsRecord, RunBreakdown, RunRow, RunStatus, StopReason, Verdict, WriteResult } from '../types.js';
 import { dbError, openWritable } from './open.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { toRunRow } from './rows.js';
@@ -138,6 +139,11 @@ export class SqliteStore {
   putRobots(rec: RobotsRecord): void {
     this.tx(() => this.s.putRobots.run(rec.origin, rec.fetchedAt, rec.status, rec.body));
   }
+
+  // --- render_verdicts (--render auto) ---
+
+  loadVerdicts(): Verdict[] { return loadVerdicts(this.db); }
+  saveVerdicts(rows: Verdict[]): void { saveVerdicts(this.db, rows); }
 
   close(): void {
     if (!this.db.open) return;

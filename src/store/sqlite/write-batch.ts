@@ -79,7 +79,7 @@ export class BatchWriter {
       error_message: o.errorMessage, etag: o.etag, last_modified: o.lastModified, noindex: o.noindex ? 1 : 0,
       nofollow: o.nofollow ? 1 : 0, content_hash: o.contentHash, last_ok_at: ok ? o.fetchedAt : null,
       last_changed_at: changed ? o.fetchedAt : null, recrawl_interval_s: o.recrawlIntervalS,
-      warc_file: o.warcFile ?? null, warc_offset: o.warcOffset ?? null,
+      warc_file: o.warcFile ?? null, warc_offset: o.warcOffset ?? null, rendered: o.rendered ?? null,
     };
     const c = o.content;
     const content = {

@@ -15,7 +15,7 @@ export interface WriterInit {
 /** The calls the writer serves: the store's ports, and its WAL auto-checkpoint threshold (pages). */
 export interface WriterCalls extends Pick<SqliteStore,
   'lastRun' | 'getRun' | 'openRun' | 'finishRun' | 'summarize' | 'enqueue' | 'enqueueDue' | 'queuedByHost' | 'claim' | 'renew'
-  | 'release' | 'requeueExpired' | 'write' | 'getRobots' | 'putRobots' | 'close'> {
+  | 'release' | 'requeueExpired' | 'write' | 'getRobots' | 'putRobots' | 'loadVerdicts' | 'saveVerdicts' | 'close'> {
   walAutocheckpoint(pages: number): unknown;
 }
 

@@ -28,7 +28,8 @@ if (store) {
     enqueue: (items) => s.enqueue(items), enqueueDue: (older, adaptive, now) => s.enqueueDue(older, adaptive, now),
     queuedByHost: () => s.queuedByHost(), claim: (host, limit, lease) => s.claim(host, limit, lease), renew: (lease) => s.renew(lease),
     release: (owner, ids) => s.release(owner, ids), requeueExpired: (now) => s.requeueExpired(now), write: (batch) => s.write(batch),
-    getRobots: (origin) => s.getRobots(origin), putRobots: (rec) => s.putRobots(rec), close: () => s.close(),
+    getRobots: (origin) => s.getRobots(origin), putRobots: (rec) => s.putRobots(rec),
+    loadVerdicts: () => s.loadVerdicts(), saveVerdicts: (rows) => s.saveVerdicts(rows), close: () => s.close(),
     // Raised when the main thread checkpoints the WAL on a connection of its own (backend.ts).
     walAutocheckpoint: (pages) => s.db.pragma(`wal_autocheckpoint = ${Number(pages)}`, { simple: true }),
   };
