@@ -123,7 +123,18 @@ export async function pgScaleBench(argv: string[]): Promise<void> {
   const pendingKb = opt('gin-pending', 0);
   if (pendingKb) await c.query(`ALTER INDEX pages_search SET (gin_pending_list_limit = ${pendingKb})`); // A/B of the schema's setting
   const t: Timings = new Map();
+  // --gin-clean MS: a separate session merges the GIN pending list every MS (A/B of moving the merge off the writes).
+  const cleanEvery = opt('gin-clean', 0);
+  let cleaning = cleanEvery > 0;
+  const cleaner = (async () => {
+    while (cleaning) {
+      await timed(t, 'gin_clean_pending_list (background session)', () => c.query("SELECT gin_clean_pending_list('pages_search')"));
+      await new Promise((r) => setTimeout(r, cleanEvery));
+    }
+  })();
   await workload(b, t, rounds, hosts); // timed, without the explain overhead
+  cleaning = false;
+  await cleaner;
   // Then once more with every statement explained by the server (ANALYZE, BUFFERS) into its log.
   const db = (await c.query('SELECT current_database() AS d')).rows[0].d as string;
   await c.query(`ALTER DATABASE ${db} SET session_preload_libraries = 'auto_explain'`);
