@@ -1,5 +1,5 @@
-/** `crawl report` and `crawl changes` on PostgreSQL: the SQL of ./report.ts and ./changes.ts in PostgreSQL's dialect. */
-import type { SqlReportName } from '../../report/sql.js';
+/** `crawl report` on PostgreSQL: the SQL of ../sqlite/report-sql.ts in PostgreSQL's dialect. */
+import type { SqlReportName } from '../reader.js';
 
 const MAX_HOPS = 100;
 
@@ -44,9 +44,3 @@ export const REPORT_SQL_PG: Record<SqlReportName, string> = {
       AND p.url NOT IN (SELECT redirect_to FROM pages WHERE redirect_to IS NOT NULL)
     ORDER BY p.url`,
 };
-
-/** SQLite `?` placeholders as PostgreSQL's $1, $2 … (for filters built for both). */
-export function numberedParams(sql: string): string {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-}

@@ -1,14 +1,11 @@
 /**
- * The SQL of the site-audit reports (`crawl report broken-links|redirects|duplicates|orphans`),
+ * SQLite's SQL of the site-audit reports (`crawl report broken-links|redirects|duplicates|orphans`),
  * one statement each over the schema's tables and views. The HTML report reuses the broken-links
  * and redirects statements, so the page and the command line always agree.
  */
 
-/** Names of the SQL reports. */
-export const SQL_REPORTS = ['broken-links', 'redirects', 'duplicates', 'orphans'] as const;
-
-/** One of {@link SQL_REPORTS}. */
-export type SqlReportName = (typeof SQL_REPORTS)[number];
+export { SQL_REPORTS, type SqlReportName } from '../reader.js';
+import type { SqlReportName } from '../reader.js';
 
 /** Longest redirect chain followed by the redirects report (stops runaway recursion on bad data). */
 const MAX_HOPS = 100;
