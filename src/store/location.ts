@@ -29,7 +29,7 @@ export type DbLocation =
 
 /** `postgres://user:secret@host/db` as `postgres://user@host/db`; also inside longer text, and in URLs too broken to parse. */
 export function redactPassword(text: string): string {
-  return text.replace(/(postgres(?:ql)?:\/\/[^:@/\s]*):[^@\s]*@/gi, '$1@');
+  return text.replace(/(postgres(?:ql)?:(?:\/\/?)?[^:@/\s]*):[^@\s]*@/gi, '$1@');
 }
 
 /** Parses a --db value; throws BadInputError (exit 2) for a malformed one. */
