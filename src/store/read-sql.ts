@@ -103,13 +103,14 @@ export function statsSectionsSql(d: ReadDialect, runId: number | undefined, top:
     },
     {
       name: 'status_codes', title: 'Pages by status code', columns: ['status', 'pages'],
-      sql: `SELECT status, COUNT(*) AS pages FROM pages WHERE ${where} GROUP BY status ORDER BY status`,
+      // NULLS FIRST: SQLite's order for NULL, which PostgreSQL puts last unless told.
+      sql: `SELECT status, COUNT(*) AS pages FROM pages WHERE ${where} GROUP BY status ORDER BY status NULLS FIRST`,
     },
     {
       // Parameters (; charset=...) stripped so text/html variants count together.
       name: 'content_types', title: 'Content types', columns: ['content_type', 'pages', 'bytes'],
       sql: `SELECT ${d.contentType} AS content_type, COUNT(*) AS pages, SUM(bytes) AS bytes
-            FROM pages WHERE ${where} GROUP BY 1 ORDER BY pages DESC, 1`,
+            FROM pages WHERE ${where} GROUP BY 1 ORDER BY pages DESC, 1 NULLS FIRST`,
     },
     {
       name: 'top_hosts', title: `Top ${top} hosts by pages`, columns: ['host', 'pages', 'errors', 'bytes'],
