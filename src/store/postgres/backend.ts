@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import type { Claim, EnqueueItem, HostPacing, Lease } from '../../frontier/types.js';
-import { toRunRow } from '../sqlite/rows.js';
+import { toRunRow } from '../rows.js';
 import type {
   Backend, OpenedRunRow, OutcomeBatch, RobotsRecord, RunBreakdown, RunRow, RunStatus, StopReason, WriteResult,
 } from '../types.js';

@@ -9,7 +9,7 @@ import { QUEUE_COUNT_CAP, type Claim, type FrontierEntry, type Lease, type UrlSo
 import type { EnqueueItem, OpenedRunRow, OutcomeBatch, RobotsRecord, RunBreakdown, RunRow, RunStatus, StopReason, WriteResult } from '../types.js';
 import { dbError, openWritable } from './open.js';
 import { prepareStatements, type Statements } from './statements.js';
-import { toRunRow } from './rows.js';
+import { toRunRow } from '../rows.js';
 import { BatchWriter } from './write-batch.js';
 
 export class SqliteStore {
