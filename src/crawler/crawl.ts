@@ -74,7 +74,7 @@ export async function runCrawl(opts: ResolvedOptions, hooks: CrawlHooks = {}, sc
       seeds: run.scopeOrigins, allowPrivateHost: (hostname) => opts.allowPrivate || seedHosts.has(hostKey(hostname)),
     });
     pool = new ParsePool({ workers: opts.workers, parseTimeoutMs: opts.parseTimeoutMs, workerMemoryMb: opts.workerMemory, stripParams: opts.stripParams, extract: opts.extract ?? null,
-      searchVector: backend.searchVectors === true });
+      searchIndexer: backend.searchIndexer });
     return await drive(opts, hooks, backend, run, owner, { fetcher, pool, scope, rules });
   } finally {
     await pool?.close().catch(() => {});

@@ -110,7 +110,7 @@ export interface PageOutcome {
     /** UTF-8 bytes of the visible text (see ParseOk.text). */
     text: Uint8Array;
     wordCount: number;
-    /** The tsvector of title and text, built by a parse thread when the backend asks (Backend.searchVectors). */
+    /** The tsvector of title and text, built by a parse thread with the backend's Backend.searchIndexer. */
     searchVector?: string;
     extract: string | null;
   } | null;
@@ -222,8 +222,12 @@ export interface Backend extends RunLog, QueuePort, ResultSink, RobotsCache {
    * claims, hosts are leased to one owner at a time, and a run ends when the last worker leaves.
    */
   readonly sharedRuns?: boolean;
-  /** Pages come with `content.searchVector`, built in the parse threads (PostgreSQL: its server need not). */
-  readonly searchVectors?: boolean;
+  /**
+   * A module (file URL) the parse threads load to build each page's `content.searchVector`
+   * (PostgreSQL: its tsvector, so its server need not); its default export is
+   * `(title: string | null, text: string) => string`. None: pages come without one.
+   */
+  readonly searchIndexer?: string;
   /** Share of its writer thread's time spent writing (0..1), where it has one. */
   utilization(): number;
   /** Finishes pending writes and closes. */

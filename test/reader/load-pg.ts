@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { PostgresBackend } from '../../src/store/postgres/backend.js';
-import { tsvectorLiteral } from '../../src/parse/search-terms.js';
+import { tsvectorLiteral } from '../../src/store/postgres/search-terms.js';
 
 const COUNTERS = ['pages', 'requests', 'new_pages', 'changed', 'unchanged', 'gone', 'redirects', 'errors', 'disallowed', 'skipped', 'bytes'];
 

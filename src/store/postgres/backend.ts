@@ -23,7 +23,7 @@ export class PostgresBackend implements Backend {
   readonly kind = 'postgres';
   /** Several processes may take part in one run. */
   readonly sharedRuns = true;
-  readonly searchVectors = true;
+  readonly searchIndexer = new URL('./indexer.js', import.meta.url).href;
   readonly location: string;
   private readonly x: QueueContext;
   private readonly queue: PgQueue;

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { EnqueueItem } from '../../frontier/types.js';
 import { countOutcome, emptyCounters, type LinkRecord, type OutcomeBatch, type PageOutcome, type WriteResult } from '../types.js';
-import { tsvectorLiteral } from '../../parse/search-terms.js';
+import { tsvectorLiteral } from './search-terms.js';
 import { enqueueIds, releaseIdleHosts, urlIds } from './queue.js';
 
 const FETCH_COLS = ['run_id', 'fetched_at', 'status', 'final_url', 'redirect_to', 'content_type', 'encoding', 'bytes', 'duration_ms', 'ttfb_ms',
