@@ -139,6 +139,11 @@ export class SqliteStore {
     this.tx(() => this.s.putRobots.run(rec.origin, rec.fetchedAt, rec.status, rec.body));
   }
 
+  /** WAL pages after which this connection checkpoints (raised when another connection checkpoints: backend.ts). */
+  walAutocheckpoint(pages: number): void {
+    this.db.pragma(`wal_autocheckpoint = ${Number(pages)}`, { simple: true });
+  }
+
   close(): void {
     if (!this.db.open) return;
     try {
