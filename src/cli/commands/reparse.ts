@@ -5,7 +5,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { BadInputError } from '../../errors.js';
 import { parseDb } from '../../store/location.js';
-import { reparse, type ReparseSummary } from '../../reparse/reparse.js';
+import type { ReparseSummary } from '../../reparse/reparse.js';
 
 /** Arguments of `crawl reparse`. */
 export interface ReparseArgs {
@@ -32,6 +32,7 @@ export async function runReparse(args: ReparseArgs): Promise<ReparseSummary> {
   if (args.workers !== undefined && (!Number.isInteger(args.workers) || args.workers < 1 || args.workers > 64)) {
     throw new BadInputError(`--workers ${args.workers}: give a whole number from 1 to 64`);
   }
+  const { reparse } = await import('../../reparse/reparse.js');
   const s = await reparse({ db: loc.path, extract: args.extract, warc: args.warc, workers: args.workers });
   process.stderr.write(`crawl: ${summaryLine(s)}\n`);
   return s;

@@ -8,7 +8,6 @@ import type { CommandModule } from 'yargs';
 import { BadInputError } from '../../errors.js';
 import type { ResolvedOptions } from '../../options.js';
 import { parseDb } from '../../store/location.js';
-import { openBackend } from '../../store/factory.js';
 import { runCrawlCommandWith } from './crawl.js';
 
 interface WorkerArgs { db?: string; wait?: boolean; 'log-format'?: string; quiet?: boolean; verbose?: boolean; progress?: boolean }
@@ -38,6 +37,7 @@ export async function runToJoin(db: string, wait = false): Promise<string | null
   if (parseDb(db).kind !== 'postgres') {
     throw new BadInputError(`--db ${db}: crawl worker joins a run on a shared database; give a postgres:// URL`);
   }
+  const { openBackend } = await import('../../store/factory.js');
   const backend = await openBackend(db);
   try {
     for (;;) {
