@@ -4,7 +4,24 @@
  * the {@link ReadDialect} names the difference; everything else is the same text.
  */
 import { BadInputError } from '../errors.js';
-import { CHANGE_KINDS, type ChangesFilter, type ExportRequest } from './reader.js';
+import type { PageChange } from './types.js';
+
+/** Every value of page_runs.change. */
+export const CHANGE_KINDS: readonly PageChange[] = ['new', 'changed', 'unchanged', 'gone', 'redirect', 'error', 'disallowed'];
+
+/** `crawl changes` filters: a run id (>=) or a date (fetched_at >=), and the change kinds kept. */
+export interface ChangesFilter {
+  since?: string | number;
+  change?: string[];
+}
+
+/** `crawl export`: a table or view, an SQL condition, columns (comma-separated, repeatable), a row cap (0: all). */
+export interface ExportRequest {
+  table: string;
+  where?: string;
+  columns?: string[];
+  limit?: number;
+}
 
 /** What differs between SQLite's and PostgreSQL's SQL on the read side. */
 export interface ReadDialect {

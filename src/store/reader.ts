@@ -7,16 +7,15 @@
  */
 import { BadInputError } from '../errors.js';
 import { parseDb } from './location.js';
-import type { PageChange } from './types.js';
+import type { ChangesFilter, ExportRequest, ReadDialect } from './read-sql.js';
+
+export { CHANGE_KINDS, type ChangesFilter, type ExportRequest } from './read-sql.js';
 
 /** Report names of `crawl report` other than html. */
 export const SQL_REPORTS = ['broken-links', 'redirects', 'duplicates', 'orphans'] as const;
 
 /** One of {@link SQL_REPORTS}. */
 export type SqlReportName = (typeof SQL_REPORTS)[number];
-
-/** Every value of page_runs.change. */
-export const CHANGE_KINDS: readonly PageChange[] = ['new', 'changed', 'unchanged', 'gone', 'redirect', 'error', 'disallowed'];
 
 /** A row as an object keyed by column name, or an array in column order (for duplicate names). */
 export type ReadRow = Record<string, unknown> | readonly unknown[];
@@ -48,20 +47,6 @@ export interface SearchHit {
   rank: number;
 }
 
-/** `crawl changes` filters: a run id (>=) or a date (fetched_at >=), and the change kinds kept. */
-export interface ChangesFilter {
-  since?: string | number;
-  change?: string[];
-}
-
-/** `crawl export`: a table or view, an SQL condition, columns (comma-separated, repeatable), a row cap (0: all). */
-export interface ExportRequest {
-  table: string;
-  where?: string;
-  columns?: string[];
-  limit?: number;
-}
-
 /** The read side of one crawl database, opened read-only. */
 export interface CrawlReader {
   readonly kind: 'sqlite' | 'postgres';
@@ -90,7 +75,7 @@ export interface CrawlReader {
 
 /** The few statements the HTML report runs, in the backend's dialect (see ./read-sql.ts ReadDialect). */
 export interface ReportSql {
-  dialect: import('./read-sql.js').ReadDialect;
+  dialect: ReadDialect;
   /** The backend's SQL of each site-audit report (the page reuses broken-links and redirects). */
   reports: Record<SqlReportName, string>;
   /** Rows as objects. */
