@@ -9,6 +9,9 @@
  *   3 drivers   crawler (the loop), report, reparse, log: they put the stages together, and say how a run goes
  *   4 entry     cli, demo, index.ts: what a user runs or imports
  *
+ * Below the entry layer, only src/store/ names a backend (store/sqlite/, store/postgres/,
+ * store/memory/): the crawler, the reports and reparse reach one through the store's ports.
+ *
  * Type-only imports count (a type is an arrow in the design too); `import()` of a module that a
  * command loads only when it runs counts for the layers but not for circles (nothing is loaded
  * twice half-initialised). The graph is printed with `node dist/test/layering.test.js --graph`.
@@ -74,6 +77,15 @@ test('every src file belongs to a layer, and imports only from its own layer or 
     }
   }
   assert.deepEqual(upward, [], 'imports from a layer above');
+});
+
+test('below the entry layer, only the store names a backend: the rest goes through its ports', () => {
+  const named: string[] = [];
+  for (const [from, edges] of graph) {
+    if (from.startsWith('store/') || layerOf(from) === 4) continue;
+    for (const { to } of edges) if (/^store\/(sqlite|postgres|memory)\//.test(to)) named.push(`${from} imports ${to}`);
+  }
+  assert.deepEqual(named, []);
 });
 
 test('no import circles (static imports, type-only ones included)', () => {

@@ -4,7 +4,6 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { BadInputError } from '../../errors.js';
-import { parseDb } from '../../store/location.js';
 import type { ReparseSummary } from '../../reparse/reparse.js';
 
 /** Arguments of `crawl reparse`. */
@@ -26,14 +25,11 @@ export function summaryLine(s: ReparseSummary): string {
 
 /** Runs the reparse and prints its summary on stderr (as the crawl does). */
 export async function runReparse(args: ReparseArgs): Promise<ReparseSummary> {
-  const loc = parseDb(args.db);
-  if (loc.kind === 'postgres') throw new BadInputError('crawl reparse on a PostgreSQL database (--db postgres://…) is not supported yet; export it with crawl export --to-sqlite and reparse the SQLite file');
-  if (loc.kind === 'memory') throw new BadInputError(`--db ${args.db}: an in-memory crawl is gone when its crawl ends; reparse a SQLite database crawled with --warc`);
   if (args.workers !== undefined && (!Number.isInteger(args.workers) || args.workers < 1 || args.workers > 64)) {
     throw new BadInputError(`--workers ${args.workers}: give a whole number from 1 to 64`);
   }
   const { reparse } = await import('../../reparse/reparse.js');
-  const s = await reparse({ db: loc.path, extract: args.extract, warc: args.warc, workers: args.workers });
+  const s = await reparse({ db: args.db, extract: args.extract, warc: args.warc, workers: args.workers });
   process.stderr.write(`crawl: ${summaryLine(s)}\n`);
   return s;
 }
