@@ -1,5 +1,5 @@
 /**
- * The storage stage's ports. A backend (SQLite today; see docs/backends.md) implements RunLog,
+ * The storage stage's ports. A backend (SQLite, memory or PostgreSQL; see docs/backends.md) implements RunLog,
  * ResultSink, RobotsCache and the frontier's QueuePort; the crawl loop only ever sees these
  * interfaces, chosen by openBackend() (./factory.ts). Every method is async and costs one round
  * trip per batch, because a backend may be across a network.
