@@ -59,7 +59,7 @@ export class PgReader implements CrawlReader {
   }
 
   async runs(last: number): Promise<RowStream> {
-    return this.rows(runsSql(D), [last === 0 ? null : last]);
+    return this.arrays(runsSql(D), [last === 0 ? null : last]);
   }
 
   async stats(runId: number | undefined, top: number): Promise<Section[]> {
@@ -79,11 +79,11 @@ export class PgReader implements CrawlReader {
 
   async changes(filter: ChangesFilter): Promise<RowStream> {
     const { where, params } = changesFilter(filter);
-    return this.rows(numberedParams(changesSql(where)), params);
+    return this.arrays(numberedParams(changesSql(where)), params);
   }
 
   async report(name: SqlReportName): Promise<RowStream> {
-    return this.rows(REPORT_SQL_PG[name]);
+    return this.arrays(REPORT_SQL_PG[name]);
   }
 
   reportSql(): ReportSql {
@@ -124,12 +124,7 @@ export class PgReader implements CrawlReader {
     await this.client.end().catch(() => {});
   }
 
-  /** Rows as objects, all at once (small results: runs, changes, reports). */
-  private async rows(sql: string, params: unknown[] = []): Promise<RowStream> {
-    return this.arrays(sql, params);
-  }
-
-  /** Column names and rows as arrays (duplicate column names kept apart). */
+  /** Column names and rows as arrays, all at once (duplicate column names kept apart): runs, changes, reports, query. */
   private async arrays(sql: string, params: unknown[] = []): Promise<{ columns: string[]; rows: unknown[][] }> {
     const r = await this.client.query({ text: sql, values: params, rowMode: 'array' });
     return { columns: r.fields.map((f) => f.name), rows: r.rows as unknown[][] };
