@@ -45,6 +45,21 @@ export interface ReadDialect {
   runIds: string;
   /** The smaller of two values: MIN(a, b) on SQLite, LEAST(a, b) on PostgreSQL. */
   least: string;
+  /** The function giving the character of a code: char (SQLite) or chr. */
+  chr: string;
+  /** True when text `hay` contains `needle`. */
+  contains(hay: string, needle: string): string;
+  /** `expr` without `ch` at either end. */
+  trimChar(expr: string, ch: string): string;
+  /** A condition as 0 or 1 (SQLite's conditions are integers already). */
+  asInt(cond: string): string;
+  /** The page URLs of a group, space-separated, in order. */
+  stringAgg: string;
+  /**
+   * The join that makes pages drive the broken-links query: SQLite's CROSS JOIN fixes the join
+   * order; PostgreSQL's planner needs no hint (and takes no ON with CROSS JOIN).
+   */
+  drivingJoin: string;
 }
 
 export const SQLITE_DIALECT: ReadDialect = {
@@ -58,6 +73,12 @@ export const SQLITE_DIALECT: ReadDialect = {
   avgMs: 'CAST(ROUND(AVG(ms)) AS INTEGER)',
   runIds: 'runs',
   least: 'MIN',
+  chr: 'char',
+  contains: (hay, needle) => `instr(${hay}, ${needle}) > 0`,
+  trimChar: (expr, ch) => `trim(${expr}, ${ch})`,
+  asInt: (cond) => `(${cond})`,
+  stringAgg: "group_concat(url, ' ' ORDER BY url)",
+  drivingJoin: 'CROSS JOIN',
 };
 
 export const PG_DIALECT: ReadDialect = {
@@ -71,6 +92,12 @@ export const PG_DIALECT: ReadDialect = {
   avgMs: 'round(avg(ms))::int',
   runIds: 'run_log',
   least: 'LEAST',
+  chr: 'chr',
+  contains: (hay, needle) => `position(${needle} IN ${hay}) > 0`,
+  trimChar: (expr, ch) => `trim(both ${ch} from ${expr})`,
+  asInt: (cond) => `(${cond})::int`,
+  stringAgg: "string_agg(url, ' ' ORDER BY url)",
+  drivingJoin: 'JOIN',
 };
 
 /** The runs listing; its one parameter is the row cap (the backend binds "no limit" its own way). */
