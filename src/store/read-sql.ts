@@ -62,6 +62,7 @@ export interface ReadDialect {
   drivingJoin: string;
 }
 
+/** SQLite's spelling. */
 export const SQLITE_DIALECT: ReadDialect = {
   all: '1',
   run: '@run',
@@ -81,6 +82,7 @@ export const SQLITE_DIALECT: ReadDialect = {
   drivingJoin: 'CROSS JOIN',
 };
 
+/** PostgreSQL's spelling. */
 export const PG_DIALECT: ReadDialect = {
   all: 'true',
   run: '$1',

@@ -24,6 +24,7 @@ const HIDDEN = new Set(['schema_version']);
 /** Rows per FETCH: a page row holds its text, so 1,000 of them are a few MB. */
 const FETCH_ROWS = 1_000;
 
+/** CrawlReader on a PostgreSQL crawl: one connection, in one READ ONLY transaction until closed. */
 export class PgReader implements CrawlReader {
   readonly kind = 'postgres';
   private cursors = 0;

@@ -20,6 +20,7 @@ export function exportableTables(db: Database.Database): string[] {
   return rows.map((r) => r.name);
 }
 
+/** CrawlReader on a SQLite file, opened read-only. */
 export class SqliteReader implements CrawlReader {
   readonly kind = 'sqlite';
 

@@ -7,6 +7,7 @@ import { acquireRunLock, type RunLock } from './lock.js';
 import { dbError, openWritable } from './open.js';
 import { ReparseStore } from './reparse.js';
 
+/** ReparseTarget on a SQLite file: writable, under the run lock until closed. */
 export class SqliteReparseTarget implements ReparseTarget {
   private readonly store: ReparseStore;
 

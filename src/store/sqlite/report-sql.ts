@@ -2,4 +2,5 @@
 import { reportSql } from '../report-sql.js';
 import { SQLITE_DIALECT } from '../read-sql.js';
 
+/** Each report's statement on SQLite. */
 export const REPORT_SQL = reportSql(SQLITE_DIALECT);
