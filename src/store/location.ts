@@ -49,11 +49,6 @@ export function parseDb(db: string): DbLocation {
   return { kind: 'file', path: db, display: db };
 }
 
-/** True when `db` names a PostgreSQL database (without validating the rest of the URL). */
-export function isPostgresDb(db: string): boolean {
-  return /^postgres(ql)?:/i.test(db);
-}
-
 const PG_FORM = 'write it as postgres://USER@HOST:PORT/DBNAME (the password from PGPASSWORD or ~/.pgpass, or postgres://USER:PASSWORD@HOST/DBNAME)';
 
 function parsePostgres(db: string): DbLocation {
