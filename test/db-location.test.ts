@@ -88,7 +88,9 @@ test('every query command takes sqlite:FILE', async () => {
     assert.equal(r.code, 0, `${cmd[0]}: ${r.stderr}`);
   }
   const html = await runCli(['report', 'html', '--db', `sqlite://${file}`, '--out', path.join(dir, 'q.html')]);
-  assert.equal(html.code, 0, html.stderr);
+  assert.equal(html.code, 0, html.stderr);  const memory = await runCli(['stats', '--db', 'memory:']);
+  assert.equal(memory.code, 2, 'memory: names no database to read');
+  assert.match(memory.stderr, /an in-memory crawl is gone when its crawl ends/);
 });
 
 test('a malformed postgres URL exits 2 for the crawl and the query commands, creates nothing and never prints the password', async () => {
