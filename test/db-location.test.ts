@@ -147,6 +147,9 @@ test('crawl worker with no run to join says so and exits 0; --wait joins the run
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
     const worker = startCli(['worker', '--db', db, '--wait', '--log-format', 'json']);
+    // The run starts only once the worker has found none and waits.
+    for (let i = 0; i < 1200 && !/waiting for one to start/.test(await stderrOf(worker.child)); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(await stderrOf(worker.child), /no run in progress yet; waiting for one to start/);
     const main = startCli(['--urls', seedFile(dir, [`http://127.0.0.1:${(server.address() as AddressInfo).port}/`], 'held.txt'), '--db', db, ...FAST]);
     // The worker logs its start event when it has joined.
     for (let i = 0; i < 1200 && !/"event":"start"/.test(await stderrOf(worker.child)); i++) await new Promise((r) => setTimeout(r, 100));

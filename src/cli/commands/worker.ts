@@ -8,6 +8,7 @@ import type { CommandModule } from 'yargs';
 import { BadInputError } from '../../errors.js';
 import type { ResolvedOptions } from '../../options.js';
 import { parseDb } from '../../store/location.js';
+import { EVENTS, Logger } from '../../log/logger.js';
 import { runCrawlCommandWith } from './crawl.js';
 
 interface WorkerArgs { db?: string; wait?: boolean; 'log-format'?: string; quiet?: boolean; verbose?: boolean; progress?: boolean }
@@ -33,20 +34,21 @@ export function optionsOfRun(optionsJson: string, db: string, local: Partial<Res
  * Reads the options of the run to join, or null when there is none (with `wait`: polls until one
  * starts). Throws bad input when the database is not a shared one.
  */
-export async function runToJoin(db: string, wait = false): Promise<string | null> {
+export async function runToJoin(db: string, wait = false, note: (message: string) => void = (m) => process.stderr.write(`crawl: note: ${m}\n`)): Promise<string | null> {
   if (parseDb(db).kind !== 'postgres') {
     throw new BadInputError(`--db ${db}: crawl worker joins a run on a shared database; give a postgres:// URL`);
   }
   const { openBackend } = await import('../../store/factory.js');
   const backend = await openBackend(db);
   try {
-    for (;;) {
+    for (let polls = 0; ; polls++) {
       const last = await backend.lastRun();
       if (last && (last.status === 'running' || last.status === 'interrupted')) return last.options;
       if (!wait) {
-        process.stderr.write(`crawl: note: ${backend.location}: no run in progress to join; start one with crawl --urls FILE --db ${backend.location}, or wait for one with crawl worker --wait\n`);
+        note(`${backend.location}: no run in progress to join; start one with crawl --urls FILE --db ${backend.location}, or wait for one with crawl worker --wait`);
         return null;
       }
+      if (polls === 0) note(`${backend.location}: no run in progress yet; waiting for one to start (Ctrl-C to stop)`);
       await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
     }
   } finally {
@@ -68,7 +70,10 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
   handler: async (argv) => {
     if ((argv as { help?: boolean }).help) return;
     const db = argv.db!;
-    const optionsJson = await runToJoin(db, argv.wait === true);
+    // Notes as the crawl's own (a JSON line with --log-format json); --quiet leaves them out.
+    const log = new Logger({ format: argv['log-format'] === 'json' ? 'json' : 'plain', level: argv.quiet ? 'error' : 'info' });
+    const note = (message: string) => log.event('info', EVENTS.notice, { message }, `crawl: note: ${message}`);
+    const optionsJson = await runToJoin(db, argv.wait === true, note);
     if (optionsJson === null) return;
     const local: Partial<ResolvedOptions> = {};
     if (argv['log-format'] !== undefined) local.logFormat = argv['log-format'] as 'plain' | 'json';
