@@ -8,7 +8,7 @@
  * (`npm run bench:startup`, bench/results/).
  */
 import fs from 'node:fs';
-import yargs, { type CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { BadInputError, CrawlError, EXIT, exitCodeFor } from '../errors.js';
 import { OPTION_SPECS, closest, flagName } from '../options.js';
 import { EVENTS } from '../log/logger.js';
@@ -93,8 +93,15 @@ export async function main(argv: string[]): Promise<void> {
   let code: number = EXIT.OK;
   // Output piped into `head` and closed early is not an error: stop quietly.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(EXIT.OK); });
+  // `crawl --version` alone needs no parser: answered before yargs loads (what yargs would print).
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write(`${version()}\n`);
+    process.exitCode = EXIT.OK;
+    return;
+  }
   try {
     const commands = await commandsFor(argv);
+    const { default: yargs } = await import('yargs');
     let parser = yargs(argv)
       .scriptName('crawl')
       .usage('crawl --urls FILE [options]      crawl into a SQLite database (or PostgreSQL: --db postgres://…)\ncrawl worker --db postgres://…   join the crawl in progress on a shared database\ncrawl <command> [options]        query what a crawl stored')
