@@ -6,7 +6,7 @@
  */
 export { crawl, runCrawl, normalizeSeeds } from './crawler/crawl.js';
 export type { CrawlHooks, RunSummary, PageEvent, UrlErrorEvent, LinkEvent, ProgressEvent } from './crawler/types.js';
-export { OPTION_SPECS, resolveOptions, type CrawlOptions, type ResolvedOptions, type OptionSpec } from './options.js';
+export { OPTION_SPECS, resolveOptions, type CrawlOptions, type ResolvedOptions, type OptionSpec } from './options/options.js';
 export { CrawlError, BadInputError, LockedError, DatabaseError, ErrorCodes, EXIT, type ErrorCode } from './errors.js';
 export type {
   Backend, RunLog, ResultSink, RobotsCache, QueuePort, RunCounters, PageChange, StopReason, RunStatus, PageOutcome, OutcomeBatch, WriteResult,

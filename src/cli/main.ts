@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { BadInputError, CrawlError, EXIT, exitCodeFor } from '../errors.js';
-import { OPTION_SPECS, closest, flagName } from '../options.js';
+import { OPTION_SPECS, closest, flagName } from '../options/options.js';
 import { EVENTS } from '../log/logger.js';
 
 type AnyCommand = CommandModule<any, any>;

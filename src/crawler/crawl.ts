@@ -6,7 +6,7 @@ import { setMaxListeners } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { resolveOptions, type CrawlOptions, type ResolvedOptions } from '../options.js';
+import { resolveOptions, type CrawlOptions, type ResolvedOptions } from '../options/options.js';
 import { BadInputError, runExitCode } from '../errors.js';
 import type { UndiciFetcher } from '../fetch/fetcher.js';
 import { createFetcher } from '../fetch/create.js';

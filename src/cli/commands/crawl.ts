@@ -4,7 +4,7 @@
  * commands do not pay for it).
  */
 import type { Argv, CommandModule } from 'yargs';
-import { OPTION_SPECS, defaultLabel, flagName, resolveOptions, type OptionSpec, type ResolvedOptions } from '../../options.js';
+import { OPTION_SPECS, defaultLabel, flagName, resolveOptions, type OptionSpec, type ResolvedOptions } from '../../options/options.js';
 import { BadInputError, EXIT } from '../../errors.js';
 import { loadConfig } from '../config.js';
 import type { SeedScan } from '../../frontier/seeds.js';

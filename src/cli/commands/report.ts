@@ -7,7 +7,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { addOutputOptions, writeRows, type OutputArgs, type OutputStream } from '../output.js';
 import { SQL_REPORTS, withReader } from '../../store/reader.js';
 import { BadInputError } from '../../errors.js';
-import { closest } from '../../options.js';
+import { closest } from '../../options/options.js';
 
 export { REPORT_SQL } from '../../store/sqlite/report-sql.js';
 

@@ -6,7 +6,7 @@
  */
 import type { CommandModule } from 'yargs';
 import { BadInputError } from '../../errors.js';
-import type { ResolvedOptions } from '../../options.js';
+import type { ResolvedOptions } from '../../options/options.js';
 import { parseDb } from '../../store/location.js';
 import { EVENTS, Logger } from '../../log/logger.js';
 import { runCrawlCommandWith } from './crawl.js';
