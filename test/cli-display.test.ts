@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { startSite, type Site } from '../src/demo/site.js';
 import { loadConfig } from '../src/cli/config.js';
-import { resolveOptions } from '../src/options.js';
+import { resolveOptions } from '../src/options/options.js';
 import { Logger } from '../src/log/logger.js';
 import { ProgressBar, progressFields } from '../src/log/progress.js';
 import { emptyCounters } from '../src/store/types.js';

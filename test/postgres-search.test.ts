@@ -1,5 +1,5 @@
 /**
- * Search on PostgreSQL: pages and queries go through one tokenizer (src/parse/search-terms.ts), so
+ * Search on PostgreSQL: pages and queries go through one tokenizer (src/store/postgres/search-terms.ts), so
  * diacritics, case, hyphenated words, prefixes and title: behave as in SQLite's FTS5; a page with
  * more than 1 MB of distinct words is stored and searchable (to_tsvector() would fail its whole
  * batch); and a v1 database gets its search column rebuilt by the v2 migration.
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { crawl } from '../src/index.js';
-import { tsvectorLiteral } from '../src/parse/search-terms.js';
+import { tsvectorLiteral } from '../src/store/postgres/search-terms.js';
 import { PostgresBackend } from '../src/store/postgres/backend.js';
 import { PG_MIGRATIONS } from '../src/store/postgres/schema.js';
 import { tsqueryOf } from '../src/store/postgres/tsquery.js';

@@ -5,11 +5,12 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { collectReport, REPORT_LIMITS } from '../src/report/data.js';
+import { collectReport, REPORT_LIMITS, type ReportData } from '../src/report/data.js';
+import { SqliteReader } from '../src/store/sqlite/reader.js';
 import { buildCharts } from '../src/report/charts.js';
 import { CLIENT_JS } from '../src/report/client.js';
 import { chartLibrary, escapeHtml, jsonForScript, renderReport } from '../src/report/html.js';
-import { REPORT_SQL } from '../src/report/sql.js';
+import { REPORT_SQL } from '../src/store/sqlite/report-sql.js';
 import { runReport } from '../src/cli/commands/report.js';
 import { ROOT, runCli } from './helpers/cli.js';
 import { buildFixture, createDb, Sink, tempDir } from './query-fixture.js';
@@ -20,9 +21,9 @@ before(() => buildFixture(DB));
 after(() => tmp.cleanup());
 
 /** Reads the report data of `file` (read-only). */
-function data(file: string): ReturnType<typeof collectReport> {
-  const db = new Database(file, { readonly: true });
-  try { return collectReport(db, file, new Date('2026-11-03T00:00:00Z')); } finally { db.close(); }
+async function data(file: string): Promise<ReportData> {
+  const r = SqliteReader.open(file);
+  try { return await collectReport(r.reportSql(), file, new Date('2026-11-03T00:00:00Z')); } finally { await r.close(); }
 }
 
 /** The broken-links report returns exactly the rows of the v_broken_links view, in its order. */
@@ -43,9 +44,9 @@ function chartJson(html: string): unknown {
 }
 
 describe('report data', () => {
-  test('summary, charts and tables agree with the fixture', () => {
+  test('summary, charts and tables agree with the fixture', async () => {
     assertBrokenLinksMatchView(DB);
-    const d = data(DB);
+    const d = (await data(DB));
     assert.ok(d.summary);
     assert.equal(d.summary.pages, 12);
     assert.equal(d.summary.runs, 2);
@@ -85,7 +86,7 @@ describe('escaping', () => {
     assert.deepEqual(JSON.parse(json), tricky);
   });
 
-  test('strings from the database never become markup, script or links to other schemes', () => {
+  test('strings from the database never become markup, script or links to other schemes', async () => {
     const file = path.join(tmp.dir, 'evil.db');
     const db = createDb(file);
     const evil = '</script><script>alert(1)</script>\u2028<img src=x onerror=alert(2)>';
@@ -103,7 +104,7 @@ describe('escaping', () => {
     db.close();
     assertBrokenLinksMatchView(file);
 
-    const html = renderReport(data(file), '/* chart.js */');
+    const html = renderReport((await data(file)), '/* chart.js */');
     assert.equal(html.match(/<script/g)!.length, 3, 'only the data block, Chart.js and the page script');
     assert.equal(html.match(/<\/script>/g)!.length, 3);
     assert.ok(!html.includes('<img'), 'no <img> element');
@@ -118,10 +119,10 @@ describe('escaping', () => {
     assert.ok(charts.find((c) => c.id === 'history')!.datasets.some((s) => s.label === evil));
   });
 
-  test('the page is self-contained and its CSP admits exactly its two scripts', () => {
+  test('the page is self-contained and its CSP admits exactly its two scripts', async () => {
     const js = chartLibrary();
     assert.match(js.slice(0, 200), /Chart\.js v4/);
-    const html = renderReport(data(DB), js);
+    const html = renderReport((await data(DB)), js);
     assert.ok(html.includes(js), 'Chart.js inlined');
     assert.ok(!/<script[^>]*\ssrc=|<link\s|@import|url\(/i.test(html.replace(js, '')), 'nothing loaded from elsewhere');
     const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)![1];
@@ -131,7 +132,7 @@ describe('escaping', () => {
 });
 
 describe('limits and empty databases', () => {
-  test('tables, hosts and runs are capped, and the page says so', () => {
+  test('tables, hosts and runs are capped, and the page says so', async () => {
     const file = path.join(tmp.dir, 'big.db');
     const db = createDb(file);
     const runs = REPORT_LIMITS.runs + 5;
@@ -151,7 +152,7 @@ describe('limits and empty databases', () => {
       }
     })();
     db.close();
-    const d = data(file);
+    const d = (await data(file));
     assert.equal(d.tables.brokenLinks.rows.length, REPORT_LIMITS.rows);
     assert.equal(d.tables.brokenLinks.total, n);
     assert.equal(d.tables.slowest.rows[0][2], n + 1, 'the slowest first');
@@ -182,12 +183,12 @@ describe('limits and empty databases', () => {
     assert.match(html, /script-src 'none'/);
   });
 
-  test('a run that fetched nothing: every chart and table says "None."', () => {
+  test('a run that fetched nothing: every chart and table says "None."', async () => {
     const file = path.join(tmp.dir, 'run-only.db');
     const db = createDb(file);
     db.prepare(`INSERT INTO runs (id, started_at, status, options) VALUES (1, '2026-11-01T00:00:00.000Z', 'interrupted', '{}')`).run();
     db.close();
-    const d = data(file);
+    const d = (await data(file));
     assert.equal(d.summary?.pages, 0);
     assert.equal(d.summary?.medianMs, null);
     assert.ok(buildCharts(d).every((c) => c.empty));

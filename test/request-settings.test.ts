@@ -14,7 +14,7 @@ import { BadInputError, ErrorCodes } from '../src/errors.js';
 import { createFetcher } from '../src/fetch/create.js';
 import { parseNetrc } from '../src/fetch/netrc.js';
 import { parseCookiesTxt } from '../src/fetch/cookies-file.js';
-import { redactOptions, resolveOptions, type CrawlOptions } from '../src/options.js';
+import { redactOptions, resolveOptions, type CrawlOptions } from '../src/options/options.js';
 import { RobotsPolicy } from '../src/polite/robots.js';
 import { readSitemaps } from '../src/polite/sitemaps.js';
 import type { RobotsRecord } from '../src/store/types.js';

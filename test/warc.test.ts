@@ -13,7 +13,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { after, describe, test } from 'node:test';
 import { createFetcher } from '../src/fetch/create.js';
-import { resolveOptions, type CrawlOptions } from '../src/options.js';
+import { resolveOptions, type CrawlOptions } from '../src/options/options.js';
 import { WarcWriter } from '../src/warc/writer.js';
 import { startRouteServer } from './helpers/route-server.js';
 import { readWarcGz, sha1Base32, splitHttp, type ReadRecord } from './helpers/warc-reader.js';

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BadInputError } from '../errors.js';
+import { parseDb } from '../store/location.js';
 
 /** The file looked for in the working directory when --config is not given. */
 export const DEFAULT_CONFIG = 'crawl.config.json';
@@ -35,8 +36,14 @@ export function loadConfig(explicit: string | undefined, cwd = process.cwd()): {
     values[k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
   }
   // Relative paths in a config file are relative to the file, not to the working directory.
+  // A "db" that is a URL (postgres://…, memory:) is not a path; sqlite:FILE is the path FILE.
   for (const key of ['db', 'urls', 'extract', 'cookies', 'warc']) {
-    const v = values[key];
+    let v = values[key];
+    if (key === 'db' && typeof v === 'string') {
+      const loc = parseDb(v);
+      if (loc.kind !== 'file') continue;
+      v = loc.path;
+    }
     if (typeof v === 'string' && v !== '-' && !path.isAbsolute(v)) values[key] = path.resolve(path.dirname(file), v);
   }
   return { file, values };

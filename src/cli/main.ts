@@ -1,23 +1,43 @@
 /**
  * The CLI: yargs parses and hands over; every command validates through the library.
  * Errors become exit codes (README "Exit codes"); messages say what is wrong and how to fix it.
+ *
+ * Start-up: only the command being run is imported (`crawl stats …` loads stats.ts, not the
+ * crawler), and each command imports its heavy parts (the crawler, a backend, better-sqlite3, pg)
+ * only when its handler runs, so `--help`, `--version` and a query stay near node's own start-up
+ * (`npm run bench:startup`, bench/results/).
  */
 import fs from 'node:fs';
-import yargs from 'yargs';
+import type { CommandModule } from 'yargs';
 import { BadInputError, CrawlError, EXIT, exitCodeFor } from '../errors.js';
-import { OPTION_SPECS, closest, flagName } from '../options.js';
+import { OPTION_SPECS, closest, flagName } from '../options/options.js';
 import { EVENTS } from '../log/logger.js';
-import { crawlCommand } from './commands/crawl.js';
-import { queryCommand } from './commands/query.js';
-import { statsCommand } from './commands/stats.js';
-import { searchCommand } from './commands/search.js';
-import { exportCommand } from './commands/export.js';
-import { reportCommand } from './commands/report.js';
-import { runsCommand } from './commands/runs.js';
-import { changesCommand } from './commands/changes.js';
-import { workerCommand } from './commands/worker.js';
-import { reparseCommand } from './commands/reparse.js';
-import { statusCommand } from './commands/status.js';
+
+type AnyCommand = CommandModule<any, any>;
+
+/** Each command's module, imported when it is needed; the first (the crawl) is the default command. */
+const COMMAND_MODULES: [string, () => Promise<AnyCommand>][] = [
+  ['', async () => (await import('./commands/crawl.js')).crawlCommand],
+  ['query', async () => (await import('./commands/query.js')).queryCommand],
+  ['stats', async () => (await import('./commands/stats.js')).statsCommand],
+  ['search', async () => (await import('./commands/search.js')).searchCommand],
+  ['export', async () => (await import('./commands/export.js')).exportCommand],
+  ['report', async () => (await import('./commands/report.js')).reportCommand],
+  ['runs', async () => (await import('./commands/runs.js')).runsCommand],
+  ['changes', async () => (await import('./commands/changes.js')).changesCommand],
+  ['worker', async () => (await import('./commands/worker.js')).workerCommand],
+  ['reparse', async () => (await import('./commands/reparse.js')).reparseCommand],
+  ['status', async () => (await import('./commands/status.js')).statusCommand],
+];
+
+/**
+ * The commands to register: the one named first on the command line (`crawl stats …`), or every
+ * one (the crawl itself, --help's list, a mistake that needs "did you mean").
+ */
+async function commandsFor(argv: string[]): Promise<AnyCommand[]> {
+  const named = COMMAND_MODULES.find(([name]) => name !== '' && name === argv[0]);
+  return Promise.all((named ? [named] : COMMAND_MODULES).map(([, load]) => load()));
+}
 
 /** Package version, read from package.json. */
 export function version(): string {
@@ -27,7 +47,7 @@ export function version(): string {
 
 const COMMAND_FLAGS = ['db', 'format', 'run', 'limit', 'out', 'top', 'table', 'where', 'columns', 'since', 'change', 'param', 'help', 'version', 'config', 'extract', 'warc', 'workers'];
 
-const COMMANDS = ['query', 'stats', 'search', 'export', 'report', 'runs', 'changes', 'worker', 'reparse', 'status'];
+const COMMANDS = COMMAND_MODULES.map(([name]) => name).filter((name) => name !== '');
 
 /** Adds "did you mean …?" to yargs' unknown-argument messages (flags and command names). */
 export function explainUnknown(msg: string, argv: string[] = []): string {
@@ -74,21 +94,18 @@ export async function main(argv: string[]): Promise<void> {
   let code: number = EXIT.OK;
   // Output piped into `head` and closed early is not an error: stop quietly.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(EXIT.OK); });
+  // `crawl --version` alone needs no parser: answered before yargs loads (what yargs would print).
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write(`${version()}\n`);
+    process.exitCode = EXIT.OK;
+    return;
+  }
   try {
-    const parser = yargs(argv)
+    const commands = await commandsFor(argv);
+    const { default: yargs } = await import('yargs');
+    let parser = yargs(argv)
       .scriptName('crawl')
       .usage('crawl --urls FILE [options]      crawl into a SQLite database (or PostgreSQL: --db postgres://…)\ncrawl worker --db postgres://…   join the crawl in progress on a shared database\ncrawl <command> [options]        query what a crawl stored')
-      .command(crawlCommand)
-      .command(queryCommand)
-      .command(statsCommand)
-      .command(searchCommand)
-      .command(exportCommand)
-      .command(reportCommand)
-      .command(runsCommand)
-      .command(changesCommand)
-      .command(workerCommand)
-      .command(reparseCommand)
-      .command(statusCommand)
       .strict()
       .recommendCommands()
       // Repeated list options accumulate (--include a --include b); any other option repeated
@@ -106,6 +123,7 @@ export async function main(argv: string[]): Promise<void> {
         if (err && err.name !== 'YError') throw err;
         throw new BadInputError(explainUnknown(msg ?? err?.message ?? 'invalid arguments', argv));
       });
+    for (const c of commands) parser = parser.command(c);
     await parser.parseAsync();
     code = typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (err) {

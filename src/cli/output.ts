@@ -15,6 +15,10 @@
  */
 import { once } from 'node:events';
 import type { Argv } from 'yargs';
+import type { Section } from '../store/reader.js';
+
+/** A titled group of rows, for commands that print several tables (stats): the reader's sections. */
+export type { Section };
 
 /** The names accepted by --format. */
 export const OUTPUT_FORMATS = ['table', 'json', 'jsonl', 'csv'] as const;
@@ -24,7 +28,7 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** Arguments every read-only command receives from {@link addOutputOptions}. */
 export interface OutputArgs {
-  /** SQLite database to read. @default 'data/crawl.db' */
+  /** Crawl database to read: a SQLite file (or sqlite:FILE) or a postgres:// URL. @default 'data/crawl.db' */
   db: string;
   /** How rows are printed. @default 'table' (export: 'jsonl') */
   format: OutputFormat;
@@ -48,7 +52,7 @@ export function addOutputOptions<T>(y: Argv<T>, defaultFormat: OutputFormat = 't
     .option('db', {
       type: 'string',
       default: 'data/crawl.db',
-      describe: 'SQLite database to read (opened read-only; safe while a crawl writes)',
+      describe: 'Crawl database to read: a SQLite file (or sqlite:FILE) or a postgres:// URL (opened read-only; safe while a crawl writes)',
       group: 'Output',
     })
     .option('format', {
@@ -228,17 +232,6 @@ class ChunkWriter {
   }
 }
 
-/** A titled group of rows, for commands that print several tables (stats). */
-export interface Section {
-  /** Key in JSON output and value of the `section` column in jsonl/csv. */
-  name: string;
-  /** Heading in table output. */
-  title: string;
-  columns: readonly string[];
-  rows: Record<string, unknown>[];
-  /** A one-row section: JSON holds the object itself (or null), not an array. */
-  single?: boolean;
-}
 
 /**
  * Writes several sections. table: a heading and a table each; json: one object keyed by section

@@ -4,7 +4,7 @@
  * Print it with `node dist/src/cli/reference.js`.
  */
 import { pathToFileURL } from 'node:url';
-import { OPTION_SPECS, defaultLabel, flagName, type OptionSpec } from '../options.js';
+import { OPTION_SPECS, defaultLabel, flagName, type OptionSpec } from '../options/options.js';
 
 const VALUE: Record<string, string> = { number: ' N', string: ' VALUE', duration: ' DURATION', size: ' SIZE', list: ' LIST', json: ' JSON', boolean: '' };
 

@@ -1,5 +1,5 @@
 /** Everything the per-URL pipeline needs, built once per run by crawl(). */
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options/options.js';
 import type { Fetcher } from '../fetch/types.js';
 import type { ParsePool } from '../parse/pool.js';
 import type { RobotsGate } from '../polite/robots-gate.js';

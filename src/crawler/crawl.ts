@@ -6,7 +6,7 @@ import { setMaxListeners } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { resolveOptions, type CrawlOptions, type ResolvedOptions } from '../options.js';
+import { resolveOptions, type CrawlOptions, type ResolvedOptions } from '../options/options.js';
 import { BadInputError, runExitCode } from '../errors.js';
 import type { UndiciFetcher } from '../fetch/fetcher.js';
 import { createFetcher } from '../fetch/create.js';
@@ -80,7 +80,7 @@ export async function runCrawl(opts: ResolvedOptions, hooks: CrawlHooks = {}, sc
       seeds: run.scopeOrigins, allowPrivateHost: (hostname) => opts.allowPrivate || seedHosts.has(hostKey(hostname)),
     });
     pool = new ParsePool({ workers: opts.workers, parseTimeoutMs: opts.parseTimeoutMs, workerMemoryMb: opts.workerMemory, stripParams: opts.stripParams, extract: opts.extract ?? null,
-      searchVector: backend.searchVectors === true });
+      searchIndexer: backend.searchIndexer });
     return await drive(opts, hooks, backend, run, owner, { fetcher, pool, scope, rules }, (ctx) => {
       if (!browser) return undefined;
       render = new RenderStage(

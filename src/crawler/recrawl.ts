@@ -1,5 +1,5 @@
 /** Recrawl decisions on a page fetched in an earlier run: freshness, conditional headers, adaptive interval. */
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options/options.js';
 import type { PriorFetch } from '../frontier/types.js';
 import type { PageChange } from '../store/types.js';
 

@@ -1,6 +1,6 @@
 /** Run lifecycle: resume an interrupted run, or start a new one that refreshes what is due. */
 import { createHash } from 'node:crypto';
-import { redactOptions, type ResolvedOptions } from '../options.js';
+import { redactOptions, type ResolvedOptions } from '../options/options.js';
 import { originOf, seedBatches, type SeedScan } from '../frontier/seeds.js';
 import type { Backend, RunMode } from '../store/types.js';
 import { hostOf } from '../url/host.js';

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import type { LookupFunction } from 'node:net';
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options/options.js';
 import { UndiciFetcher } from './fetcher.js';
 import { RequestSettings } from './request-settings.js';
 

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { BasicAuth } from '../request-options.js';
+import type { BasicAuth } from '../options/request-options.js';
 
 /** The file curl reads: $NETRC when set, else ~/.netrc. */
 export function netrcPath(env: NodeJS.ProcessEnv = process.env): string {

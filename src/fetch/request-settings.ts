@@ -6,7 +6,7 @@
  * settings, not the first one's.
  */
 import type { CookieJar } from 'tough-cookie';
-import { CREDENTIAL_HEADERS, type BasicAuth, type RequestHeader } from '../request-options.js';
+import { CREDENTIAL_HEADERS, type BasicAuth, type RequestHeader } from '../options/request-options.js';
 import { readCookiesTxt } from './cookies-file.js';
 import { loadNetrc, netrcPath } from './netrc.js';
 

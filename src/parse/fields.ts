@@ -10,7 +10,6 @@ import { normalizeUrl, type NormalizeRules } from '../url/normalize.js';
 import { collect } from './collect.js';
 import { collapseWhitespace, visibleText, visibleTextAndWords } from './extract-text.js';
 import type { ParsedLink, ParseOk } from './protocol.js';
-import { tsvectorLiteral } from './search-terms.js';
 
 /** Anchor text is capped so a link wrapped around a whole article does not bloat the database. */
 export const MAX_ANCHOR_TEXT = 300;
@@ -67,8 +66,11 @@ function textOf(el: Element): string {
   return el.children.map((n) => (n.type === 'text' ? n.data : '')).join('');
 }
 
+/** Builds a page's search index entry from its title and text (the backend's, see ParseWorkerData.searchIndexer). */
+export type SearchIndexer = (title: string | null, text: string) => string;
+
 /** The parse result: URLs resolved and normalized, whitespace collapsed, links deduplicated, content hashed. */
-export function toParseOk(f: PageFields, pageUrl: string, encoding: string, rules: NormalizeRules, searchVector = false): ParseOk {
+export function toParseOk(f: PageFields, pageUrl: string, encoding: string, rules: NormalizeRules, indexer?: SearchIndexer): ParseOk {
   const base = baseUrl(f.base, pageUrl);
   const title = f.title === null ? null : collapseWhitespace(f.title);
   let description: string | null = null;
@@ -93,7 +95,7 @@ export function toParseOk(f: PageFields, pageUrl: string, encoding: string, rule
     links: links(f.anchors, base, rules),
     text: UTF8.encode(f.text),
     wordCount: f.words,
-    ...(searchVector ? { searchVector: tsvectorLiteral(title, f.text) } : {}),
+    ...(indexer ? { searchVector: indexer(title, f.text) } : {}),
     contentHash: createHash('sha256').update(`${title ?? ''}\n${f.text}`).digest('hex'),
   };
 }

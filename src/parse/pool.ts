@@ -30,8 +30,8 @@ export interface ParsePoolOptions {
   stripParams: string[];
   /** Custom extractor module: a file path or a file: URL, or null. */
   extract: string | null;
-  /** Build each page's PostgreSQL tsvector in the parse threads (Backend.searchVectors). */
-  searchVector?: boolean;
+  /** Module (file URL) building each page's search index entry in the parse threads (Backend.searchIndexer). */
+  searchIndexer?: string;
 }
 
 /**
@@ -105,7 +105,7 @@ export class ParsePool {
     this.threadOf = new Int32Array(new SharedArrayBuffer(4 * slots));
     this.freeSlots = Array.from({ length: slots }, (_, i) => i);
     const workerData: ParseWorkerData = {
-      stripParams: opts.stripParams, extract: toFileUrl(opts.extract), searchVector: opts.searchVector === true,
+      stripParams: opts.stripParams, extract: toFileUrl(opts.extract), searchIndexer: opts.searchIndexer,
       busyUs: this.busyUs.buffer as SharedArrayBuffer,
       startStamps: this.stamps.buffer as SharedArrayBuffer, startThreads: this.threadOf.buffer as SharedArrayBuffer,
     };

@@ -22,8 +22,11 @@ export interface ParseWorkerData {
   startStamps?: SharedArrayBuffer;
   /** Optional shared Int32 array: the worker's threadId at `startThreads[task.slot]`, stored with the stamp. */
   startThreads?: SharedArrayBuffer;
-  /** Also build each page's PostgreSQL tsvector (ParseOk.searchVector): the backend asked for it. */
-  searchVector?: boolean;
+  /**
+   * A module (file URL) whose default export `(title, text) => string` builds each page's search
+   * index entry (ParseOk.searchVector): the backend's indexer (Backend.searchIndexer), if it has one.
+   */
+  searchIndexer?: string;
 }
 
 /** One page to parse. `body` is copied to the thread (structured clone). */
@@ -73,7 +76,7 @@ export interface ParseOk {
    */
   text: Uint8Array;
   wordCount: number;
-  /** The page's tsvector in PostgreSQL's input syntax (search-terms.ts), when ParseWorkerData.searchVector is set. */
+  /** The page's search index entry, built by ParseWorkerData.searchIndexer when there is one. */
   searchVector?: string;
   /** sha256 hex of title + "\n" + visible text: equal hashes mean the same content to a reader. */
   contentHash: string;

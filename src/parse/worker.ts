@@ -17,7 +17,7 @@ import type { CheerioAPI } from 'cheerio/slim';
 import type { AnyNode } from 'domhandler';
 import type { NormalizeRules } from '../url/normalize.js';
 import { decodeAs, encodingChange, looksBinary, sniff } from './decode.js';
-import { fieldsFromDom, toParseOk, type PageFields } from './fields.js';
+import { fieldsFromDom, toParseOk, type PageFields, type SearchIndexer } from './fields.js';
 import { fieldsFromHtml } from './stream-fields.js';
 import { parseDocument } from './html-parser.js';
 import type { ParseOk, ParseResult, ParseTask, ParseWorkerData } from './protocol.js';
@@ -32,6 +32,8 @@ const startStamps = settings.startStamps ? new BigInt64Array(settings.startStamp
 const startThreads = settings.startThreads ? new Int32Array(settings.startThreads) : null;
 /** cheerio only when a custom extractor needs a DOM: without one, pages are parsed without (~10 MB less per thread). */
 const cheerio = settings.extract ? await import('cheerio/slim') : null;
+/** The backend's search indexer (PostgreSQL's tsvector builder), loaded once per thread. */
+const indexer = settings.searchIndexer ? (await import(settings.searchIndexer) as { default: SearchIndexer }).default : undefined;
 
 /** The user's extractor function, as the module's default export. */
 type Extractor = ($: CheerioAPI, url: string) => unknown;
@@ -119,7 +121,7 @@ function parsePage(task: ParseTask): ParseResult | Promise<ParseResult> {
       ({ text: html, encoding } = decodeAs(bytes, change));
       fields = fieldsOf(html);
     }
-    ok = toParseOk(fields, task.url, sniffed.overridden ? `${encoding} (${sniffed.overridden})` : encoding, rules, settings.searchVector === true);
+    ok = toParseOk(fields, task.url, sniffed.overridden ? `${encoding} (${sniffed.overridden})` : encoding, rules, indexer);
   } catch (err) {
     return { ok: false, code: 'PARSE_FAILED', message: errorMessage(err) };
   }

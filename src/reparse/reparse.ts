@@ -12,9 +12,7 @@ import { decodeBody } from '../fetch/decompress.js';
 import { parseContentType } from '../fetch/headers.js';
 import { ParsePool } from '../parse/pool.js';
 import { looksLikeHtml } from '../parse/sniff-html.js';
-import { acquireRunLock } from '../store/sqlite/lock.js';
-import { dbError, openWritable } from '../store/sqlite/open.js';
-import { ReparseStore, type ArchivedPage, type ReparsedPage } from '../store/sqlite/reparse.js';
+import { openReparseTarget, type ArchivedPage, type ReparsedPage } from '../store/reparse.js';
 import { hostOf } from '../url/host.js';
 import { readResponseAt } from '../warc/read-record.js';
 
@@ -23,7 +21,7 @@ const BATCH = 256;
 
 /** Settings of a reparse. */
 export interface ReparseOptions {
-  /** The SQLite crawl database. */
+  /** The crawl database (a SQLite file or sqlite:FILE). */
   db: string;
   /** Extractor module; @default the one the last run used */
   extract?: string;
@@ -53,20 +51,16 @@ export interface ReparseSummary {
 /** Runs a reparse; throws BadInputError, LockedError or DatabaseError (exit 2, 5, 6). */
 export async function reparse(opts: ReparseOptions): Promise<ReparseSummary> {
   const started = performance.now();
-  if (!fs.existsSync(opts.db)) throw new BadInputError(`--db ${opts.db}: no such file; give the database a crawl wrote with --warc`);
-  const lock = acquireRunLock(opts.db);
+  const store = await openReparseTarget(opts.db);
   let pool: ParsePool | undefined;
-  let conn;
   try {
-    try { conn = openWritable(opts.db); } catch (err) { throw dbError(opts.db, err); }
-    const store = new ReparseStore(conn);
-    const run = store.lastRun();
+    const run = await store.lastRun();
     if (!run) throw new BadInputError(`${opts.db} holds no crawl run; crawl with --warc first`);
     const o = run.options;
     const warcDir = opts.warc ?? (typeof o.warc === 'string' ? o.warc : undefined);
     if (!warcDir) throw new BadInputError(`the last run of ${opts.db} did not archive with --warc; give the WARC directory with --warc DIR`);
     if (!fs.existsSync(warcDir) || !fs.statSync(warcDir).isDirectory()) throw new BadInputError(`WARC directory ${warcDir} does not exist; give it with --warc DIR`);
-    const files = store.warcFiles();
+    const files = await store.warcFiles();
     const absent = files.filter((f) => !fs.existsSync(path.join(warcDir, f)));
     if (absent.length > 0) throw new BadInputError(`WARC file${absent.length > 1 ? 's' : ''} missing in ${warcDir}: ${absent.slice(0, 3).join(', ')}${absent.length > 3 ? ', …' : ''}`);
     const maxBytes = typeof o.maxBytes === 'number' ? o.maxBytes : 5 * 1024 * 1024;
@@ -79,7 +73,7 @@ export async function reparse(opts: ReparseOptions): Promise<ReparseSummary> {
     });
     const sum: ReparseSummary = { reparsed: 0, changed: 0, truncated: 0, missing: 0, skipped: 0, extractFailed: 0, elapsedMs: 0 };
     // Pages written meanwhile are never read again: the keyset moves on from the last one read.
-    for (let pages = store.archivedPages(0, BATCH); pages.length > 0; pages = store.archivedPages(pages[pages.length - 1]!.urlId, BATCH)) {
+    for (let pages = await store.archivedPages(0, BATCH); pages.length > 0; pages = await store.archivedPages(pages[pages.length - 1]!.urlId, BATCH)) {
       const results = await Promise.all(pages.map((p) => reparseOne(pool!, warcDir, p, maxBytes)));
       const done: ReparsedPage[] = [];
       for (const r of results) {
@@ -91,15 +85,14 @@ export async function reparse(opts: ReparseOptions): Promise<ReparseSummary> {
           if (r.extractFailed) sum.extractFailed++;
         }
       }
-      try { sum.changed += store.writeBatch(done, run.id); } catch (err) { throw dbError(opts.db, err); }
+      sum.changed += await store.writeBatch(done, run.id);
       sum.reparsed += done.length;
     }
     sum.elapsedMs = performance.now() - started;
     return sum;
   } finally {
     await pool?.close();
-    try { conn?.close(); } catch { /* closing after a failure */ }
-    lock.release();
+    await store.close();
   }
 }
 

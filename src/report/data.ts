@@ -3,8 +3,7 @@
  * summary figures, the numbers behind each chart, and the capped rows of each table. Everything
  * here is plain data (no HTML), so tests can check it and the page can embed it as JSON.
  */
-import type Database from 'better-sqlite3';
-import { REPORT_SQL } from './sql.js';
+import type { ReportSql } from '../store/reader.js';
 
 /** Caps that keep the page small on large databases; the page says when one applied. */
 export const REPORT_LIMITS = {
@@ -74,17 +73,14 @@ export interface ReportData {
 /** The change kinds of page_runs, in the order the history chart stacks them. */
 export const CHANGE_KINDS = ['new', 'changed', 'unchanged', 'gone', 'redirect', 'error', 'disallowed'];
 
-/** A page that failed: an HTTP status >= 400 or an error code (same rule as `crawl stats`). */
-const FAILED = '(error_code IS NOT NULL OR status >= 400)';
-
 /** `CASE` that maps `expr` to the index of its bucket in `edges` (edges.length for the open last one). */
 function bucketCase(expr: string, edges: number[]): string {
   return `CASE ${edges.map((e, i) => `WHEN ${expr} < ${e} THEN ${i}`).join(' ')} ELSE ${edges.length} END`;
 }
 
 /** Fills every bucket of `edges` (empty ones too, so the histogram's x axis is continuous). */
-function histogram(db: Database.Database, expr: string, from: string, edges: number[], label: (i: number) => string): Count[] {
-  const rows = db.prepare(`SELECT ${bucketCase(expr, edges)} AS b, COUNT(*) AS n FROM ${from} GROUP BY b`).all() as { b: number; n: number }[];
+async function histogram(q: ReportSql, expr: string, from: string, edges: number[], label: (i: number) => string): Promise<Count[]> {
+  const rows = await q.all<{ b: number; n: number }>(`SELECT ${bucketCase(expr, edges)} AS b, COUNT(*) AS n FROM ${from} GROUP BY b`);
   const counts = new Map(rows.map((r) => [r.b, r.n]));
   return Array.from({ length: edges.length + 1 }, (_, i) => ({ label: label(i), value: counts.get(i) ?? 0 }));
 }
@@ -115,42 +111,44 @@ function edgeLabel(edges: number[], fmt: (n: number) => string): (i: number) => 
 }
 
 /** Runs `sql` with a row cap and counts all its rows. */
-function capped(db: Database.Database, sql: string, limit: number): TableData {
-  const stmt = db.prepare(`${sql} LIMIT ${limit}`);
-  const columns = stmt.columns().map((c) => c.name);
-  const rows = stmt.raw(true).all() as unknown[][];
-  const total = rows.length < limit ? rows.length : (db.prepare(`SELECT COUNT(*) FROM (${sql})`).pluck().get() as number);
+async function capped(q: ReportSql, sql: string, limit: number): Promise<TableData> {
+  const { columns, rows } = await q.raw(`${sql} LIMIT ${limit}`);
+  const total = rows.length < limit ? rows.length : (await q.all<{ n: number }>(`SELECT COUNT(*) AS n FROM (${sql}) t`))[0].n;
   return { columns, rows, total };
 }
 
 /** Counts grouped by the first column of `sql`. */
-function counts(db: Database.Database, sql: string): Count[] {
-  return (db.prepare(sql).raw(true).all() as [unknown, number][]).map(([label, value]) => ({ label: String(label), value }));
+async function counts(q: ReportSql, sql: string, label = (v: unknown) => String(v)): Promise<Count[]> {
+  return ((await q.raw(sql)).rows as [unknown, number][]).map(([v, value]) => ({ label: label(v), value }));
 }
 
-/** Reads everything the report shows from an open (read-only) crawl database. */
-export function collectReport(db: Database.Database, dbName: string, now = new Date()): ReportData {
+/**
+ * Reads everything the report shows through a reader's SQL runner (SQLite or PostgreSQL: the
+ * statements differ only where the dialect says, see src/store/read-sql.ts).
+ */
+export async function collectReport(q: ReportSql, dbName: string, now = new Date()): Promise<ReportData> {
   const L = REPORT_LIMITS;
-  const one = <T>(sql: string): T => db.prepare(sql).get() as T;
-  const runCount = one<{ n: number }>('SELECT COUNT(*) AS n FROM runs').n;
-  const last = one<Record<string, unknown> | undefined>(
-    `SELECT id, status, started_at, ended_at, stop_reason, ROUND((julianday(ended_at) - julianday(started_at)) * 86400, 1) AS d
+  const d = q.dialect;
+  const one = async <T>(sql: string): Promise<T> => (await q.all<T>(sql))[0];
+  const runCount = (await one<{ n: number }>('SELECT COUNT(*) AS n FROM runs')).n;
+  const last = await one<Record<string, unknown> | undefined>(
+    `SELECT id, status, started_at, ended_at, stop_reason, ${d.durationS} AS d
      FROM runs ORDER BY id DESC LIMIT 1`,
   );
-  const totals = one<{ pages: number; hosts: number; errors: number | null; bytes: number | null }>(
-    `SELECT COUNT(*) AS pages, COUNT(DISTINCT host) AS hosts, SUM(${FAILED}) AS errors, SUM(bytes) AS bytes FROM pages`,
+  const totals = await one<{ pages: number; hosts: number; errors: number | null; bytes: number | null }>(
+    `SELECT COUNT(*) AS pages, COUNT(DISTINCT host) AS hosts, ${d.errorCount} AS errors, SUM(bytes) AS bytes FROM pages`,
   );
-  const pct = one<{ median: number | null; p95: number | null }>(
+  const pct = await one<{ median: number | null; p95: number | null }>(
     `WITH d AS (SELECT duration_ms AS ms, ROW_NUMBER() OVER (ORDER BY duration_ms) AS rn, COUNT(*) OVER () AS n
                 FROM pages WHERE duration_ms IS NOT NULL)
      SELECT MAX(CASE WHEN rn = (n + 1) / 2 THEN ms END) AS median, MAX(CASE WHEN rn = (n * 95 + 99) / 100 THEN ms END) AS p95 FROM d`,
   );
   const tables = {
-    brokenLinks: capped(db, REPORT_SQL['broken-links'], L.rows),
-    redirects: capped(db, REPORT_SQL.redirects, L.rows),
-    slowest: capped(db, `SELECT url, status, duration_ms, ttfb_ms, bytes, content_type FROM pages
+    brokenLinks: await capped(q, q.reports['broken-links'], L.rows),
+    redirects: await capped(q, q.reports.redirects, L.rows),
+    slowest: await capped(q, `SELECT url, status, duration_ms, ttfb_ms, bytes, content_type FROM pages
                          WHERE duration_ms IS NOT NULL ORDER BY duration_ms DESC, url`, L.rows),
-    largest: capped(db, `SELECT url, status, bytes, content_type, title FROM pages WHERE bytes > 0 ORDER BY bytes DESC, url`, L.rows),
+    largest: await capped(q, `SELECT url, status, bytes, content_type, title FROM pages WHERE bytes > 0 ORDER BY bytes DESC, url`, L.rows),
   };
   const summary: Summary | null = last === undefined ? null : {
     runs: runCount,
@@ -159,19 +157,19 @@ export function collectReport(db: Database.Database, dbName: string, now = new D
       endedAt: (last.ended_at as string | null) ?? null, durationS: (last.d as number | null) ?? null, stopReason: (last.stop_reason as string | null) ?? null,
     },
     pages: totals.pages, hosts: totals.hosts, errors: totals.errors ?? 0, bytes: totals.bytes ?? 0,
-    links: one<{ n: number }>('SELECT COUNT(*) AS n FROM links').n,
+    links: (await one<{ n: number }>('SELECT COUNT(*) AS n FROM links')).n,
     brokenLinks: tables.brokenLinks.total, redirects: tables.redirects.total, medianMs: pct.median, p95Ms: pct.p95,
   };
 
-  const hostRows = db.prepare(`SELECT host, COUNT(*) AS pages, SUM(${FAILED}) AS errors FROM pages GROUP BY host ORDER BY pages DESC, host LIMIT ${L.hosts}`)
-    .all() as { host: string; pages: number; errors: number }[];
+  const hostRows = await q.all<{ host: string; pages: number; errors: number }>(
+    `SELECT host, COUNT(*) AS pages, ${d.errorCount} AS errors FROM pages GROUP BY host ORDER BY pages DESC, host LIMIT ${L.hosts}`);
   // Content types without parameters (text/html; charset=utf-8 counts as text/html); NULL for no body.
-  const ctype = `lower(trim(CASE WHEN instr(content_type, ';') > 0 THEN substr(content_type, 1, instr(content_type, ';') - 1) ELSE content_type END))`;
-  const runs = (db.prepare(`SELECT id, started_at AS startedAt FROM runs ORDER BY id DESC LIMIT ${L.runs}`).all() as { id: number; startedAt: string }[]).reverse();
+  const ctype = d.contentType;
+  const runs = (await q.all<{ id: number; startedAt: string }>(`SELECT id, started_at AS "startedAt" FROM runs ORDER BY id DESC LIMIT ${L.runs}`)).reverse();
   const changes: Record<string, number[]> = Object.fromEntries(CHANGE_KINDS.map((k) => [k, runs.map(() => 0)]));
   if (runs.length > 0) {
     const index = new Map(runs.map((r, i) => [r.id, i]));
-    const rows = db.prepare('SELECT run_id, change, COUNT(*) AS n FROM page_runs WHERE run_id >= ? GROUP BY run_id, change').all(runs[0].id) as { run_id: number; change: string; n: number }[];
+    const rows = await q.all<{ run_id: number; change: string; n: number }>('SELECT run_id, change, COUNT(*) AS n FROM page_runs WHERE run_id >= ? GROUP BY run_id, change', [runs[0].id]);
     for (const r of rows) {
       const i = index.get(r.run_id);
       if (i !== undefined) (changes[r.change] ??= runs.map(() => 0))[i] = r.n;
@@ -182,19 +180,20 @@ export function collectReport(db: Database.Database, dbName: string, now = new D
     db: dbName,
     generatedAt: now.toISOString(),
     summary,
-    statusClasses: counts(db, `SELECT CASE WHEN status IS NULL THEN 'none' ELSE (status / 100) || 'xx' END AS c, COUNT(*) FROM pages GROUP BY c ORDER BY c`),
-    statusCodes: counts(db, `SELECT status, COUNT(*) FROM pages WHERE status IS NOT NULL GROUP BY status ORDER BY status LIMIT ${L.categories}`),
-    errorCodes: counts(db, `SELECT error_code, COUNT(*) AS n FROM pages WHERE error_code IS NOT NULL GROUP BY error_code ORDER BY n DESC, error_code LIMIT ${L.categories}`),
-    durations: histogram(db, 'duration_ms', 'pages WHERE duration_ms IS NOT NULL', DURATION_EDGES, edgeLabel(DURATION_EDGES, msLabel)),
-    sizes: histogram(db, 'bytes', 'pages WHERE bytes > 0', SIZE_EDGES, edgeLabel(SIZE_EDGES, bytesLabel)),
+    statusClasses: await counts(q, `SELECT CASE WHEN status IS NULL THEN 'none' ELSE ${d.statusClass} END AS c, COUNT(*) FROM pages GROUP BY c ORDER BY c`),
+    statusCodes: await counts(q, `SELECT status, COUNT(*) FROM pages WHERE status IS NOT NULL GROUP BY status ORDER BY status LIMIT ${L.categories}`),
+    errorCodes: await counts(q, `SELECT error_code, COUNT(*) AS n FROM pages WHERE error_code IS NOT NULL GROUP BY error_code ORDER BY n DESC, error_code LIMIT ${L.categories}`),
+    durations: await histogram(q, 'duration_ms', 'pages WHERE duration_ms IS NOT NULL', DURATION_EDGES, edgeLabel(DURATION_EDGES, msLabel)),
+    sizes: await histogram(q, 'bytes', 'pages WHERE bytes > 0', SIZE_EDGES, edgeLabel(SIZE_EDGES, bytesLabel)),
     hosts: {
       labels: hostRows.map((h) => h.host), ok: hostRows.map((h) => h.pages - h.errors), errors: hostRows.map((h) => h.errors),
       more: Math.max(0, totals.hosts - hostRows.length),
     },
-    depths: counts(db, `SELECT CASE WHEN depth >= ${L.depth} THEN '${L.depth}+' ELSE depth END AS d, COUNT(*) FROM pages
-                        GROUP BY MIN(depth, ${L.depth}) ORDER BY MIN(depth, ${L.depth})`),
-    contentTypes: db.prepare(`SELECT ${ctype} AS label, COUNT(*) AS pages, COALESCE(SUM(bytes), 0) AS bytes FROM pages
-                              WHERE content_type IS NOT NULL GROUP BY label ORDER BY pages DESC, label LIMIT ${L.categories}`).all() as ReportData['contentTypes'],
+    // Depths from L.depth on count together as "N+".
+    depths: await counts(q, `SELECT ${d.least}(depth, ${L.depth}) AS d, COUNT(*) FROM pages GROUP BY 1 ORDER BY 1`,
+      (v) => (typeof v === 'number' && v >= L.depth ? `${L.depth}+` : String(v))),
+    contentTypes: await q.all<ReportData['contentTypes'][number]>(`SELECT ${ctype} AS label, COUNT(*) AS pages, COALESCE(SUM(bytes), 0) AS bytes FROM pages
+                              WHERE content_type IS NOT NULL GROUP BY label ORDER BY pages DESC, label LIMIT ${L.categories}`),
     history: { runs, changes, more: Math.max(0, runCount - runs.length) },
     tables,
     limits: L,

@@ -1,20 +1,19 @@
 /**
- * `crawl report html`: reads the database read-only, renders the page and writes it to a file
- * (or to standard output with `--out -`), then says where it went.
+ * `crawl report html`: reads the database read-only (SQLite or PostgreSQL, through the reader),
+ * renders the page and writes it to a file (or to standard output with `--out -`), then says where it went.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { BadInputError } from '../errors.js';
-import { withReadOnly } from '../cli/readonly-db.js';
-import type { OutputStream } from '../cli/output.js';
+import { withReader } from '../store/reader.js';
 import { bytesLabel, collectReport } from './data.js';
 import { renderReport } from './html.js';
 
 /** Writes the HTML report of `dbFile` to `outFile` ("-": `out`); resolves with the rows in its tables. */
-export async function writeHtmlReport(dbFile: string, outFile: string, out: OutputStream = process.stdout): Promise<number> {
+export async function writeHtmlReport(dbFile: string, outFile: string, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   if (outFile === '') throw new BadInputError('--out needs a file name (or "-" for standard output)');
-  const data = await withReadOnly(dbFile, (db) => collectReport(db, dbFile));
+  const data = await withReader(dbFile, (r) => collectReport(r.reportSql(), r.location));
   // The Chart.js bundle is read here, after the database, so a bad --db is reported first.
   const html = renderReport(data);
   const t = data.tables;

@@ -1,5 +1,5 @@
 /**
- * The storage stage's ports. A backend (SQLite today; see docs/backends.md) implements RunLog,
+ * The storage stage's ports. A backend (SQLite, memory or PostgreSQL; see docs/backends.md) implements RunLog,
  * ResultSink, RobotsCache and the frontier's QueuePort; the crawl loop only ever sees these
  * interfaces, chosen by openBackend() (./factory.ts). Every method is async and costs one round
  * trip per batch, because a backend may be across a network.
@@ -111,7 +111,7 @@ export interface PageOutcome {
     /** UTF-8 bytes of the visible text (see ParseOk.text). */
     text: Uint8Array;
     wordCount: number;
-    /** The tsvector of title and text, built by a parse thread when the backend asks (Backend.searchVectors). */
+    /** The tsvector of title and text, built by a parse thread with the backend's Backend.searchIndexer. */
     searchVector?: string;
     extract: string | null;
   } | null;
@@ -251,8 +251,12 @@ export interface Backend extends RunLog, QueuePort, ResultSink, RobotsCache {
    * claims, hosts are leased to one owner at a time, and a run ends when the last worker leaves.
    */
   readonly sharedRuns?: boolean;
-  /** Pages come with `content.searchVector`, built in the parse threads (PostgreSQL: its server need not). */
-  readonly searchVectors?: boolean;
+  /**
+   * A module (file URL) the parse threads load to build each page's `content.searchVector`
+   * (PostgreSQL: its tsvector, so its server need not); its default export is
+   * `(title: string | null, text: string) => string`. None: pages come without one.
+   */
+  readonly searchIndexer?: string;
   /** What --render auto learned per host and path prefix (render_verdicts), where the backend keeps it. */
   readonly verdicts?: VerdictStore;
   /** Share of its writer thread's time spent writing (0..1), where it has one. */

@@ -2,7 +2,7 @@
  * Scope and trap rules: which discovered URLs the crawler may follow.
  * Out-of-scope links are still stored as links; they are only never fetched.
  */
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options/options.js';
 
 type ScopeOptions = Pick<ResolvedOptions, 'scope' | 'include' | 'exclude' | 'maxUrlLength' | 'maxRepeatedSegments' | 'maxDepth'>;
 /** hostname -> registrable domain (example.co.uk for a.b.example.co.uk). */

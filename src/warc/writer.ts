@@ -6,7 +6,7 @@
  * the fetcher waits for the disk.
  */
 import { Worker } from 'node:worker_threads';
-import { CREDENTIAL_HEADERS, REDACTED } from '../request-options.js';
+import { CREDENTIAL_HEADERS, REDACTED } from '../options/request-options.js';
 import type { ArchiveReply, ArchiveRequest } from './archive-thread.js';
 import type { WarcFilesOptions } from './file-writer.js';
 import { httpResponseHead, recordId, serializeRecord, sha1Digest, warcDate } from './record.js';

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { crawl } from '../../src/index.js';
-import type { CrawlOptions } from '../../src/options.js';
+import type { CrawlOptions } from '../../src/options/options.js';
 import { findChromium } from '../helpers/chromium.js';
 
 /** The browser the render tests drive: $CHROMIUM or one on PATH. */

@@ -5,15 +5,11 @@
  * Without --since: the last run.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { BadInputError } from '../../errors.js';
-import type { PageChange } from '../../store/types.js';
 import { addOutputOptions, writeRows, type OutputArgs, type OutputStream } from '../output.js';
-import { withReadOnly } from '../readonly-db.js';
-import { isPostgres, pgRows, withPgReadOnly } from '../pg-readonly.js';
-import { numberedParams } from './report-pg.js';
+import { CHANGE_KINDS, withReader } from '../../store/reader.js';
 
-/** Every value of page_runs.change. */
-export const CHANGE_KINDS: readonly PageChange[] = ['new', 'changed', 'unchanged', 'gone', 'redirect', 'error', 'disallowed'];
+export { CHANGE_KINDS } from '../../store/reader.js';
+export { changesFilter } from '../../store/read-sql.js';
 
 /** Arguments of `crawl changes`. */
 export interface ChangesArgs extends OutputArgs {
@@ -23,49 +19,11 @@ export interface ChangesArgs extends OutputArgs {
   change?: string[];
 }
 
-/** The WHERE clause and parameters for --since / --change; exported for tests. */
-export function changesFilter(args: Pick<ChangesArgs, 'since' | 'change'>): { where: string; params: unknown[] } {
-  const conds: string[] = [];
-  const params: unknown[] = [];
-  const since = args.since === undefined ? '' : String(args.since).trim();
-  if (since === '') {
-    conds.push('run_id = (SELECT MAX(id) FROM runs)');
-  } else if (/^\d+$/.test(since)) {
-    conds.push('run_id >= ?');
-    params.push(Number(since));
-  } else {
-    const t = Date.parse(since);
-    if (Number.isNaN(t)) {
-      throw new BadInputError(`--since ${since}: give a run id (e.g. 3, see crawl runs) or a date (e.g. 2026-11-01 or 2026-11-01T12:00:00Z)`);
-    }
-    // fetched_at is ISO 8601 UTC text, so string order is time order.
-    conds.push('fetched_at >= ?');
-    params.push(new Date(t).toISOString());
-  }
-  const kinds = (args.change ?? []).flatMap((c) => c.split(',')).map((c) => c.trim()).filter((c) => c !== '');
-  const bad = kinds.filter((k) => !(CHANGE_KINDS as readonly string[]).includes(k));
-  if (bad.length > 0) throw new BadInputError(`--change ${bad.join(',')}: unknown change; choose from ${CHANGE_KINDS.join(', ')}`);
-  if (kinds.length > 0) {
-    conds.push(`change IN (${kinds.map(() => '?').join(', ')})`);
-    params.push(...kinds);
-  }
-  return { where: conds.join(' AND '), params };
-}
-
 /** Streams the matching page_runs rows, oldest run first; resolves with the number of rows. */
 export async function runChanges(args: ChangesArgs, out: OutputStream = process.stdout): Promise<number> {
-  if (isPostgres(args.db)) {
-    const { where, params } = changesFilter(args);
-    return withPgReadOnly(args.db, async (c) => {
-      const r = await pgRows(c, numberedParams(`SELECT run_id, url, change, status, error_code, fetched_at FROM v_changes WHERE ${where} ORDER BY run_id, url`), params);
-      return writeRows(r.rows, r.columns, args.format, out);
-    });
-  }
-  return withReadOnly(args.db, async (db) => {
-    const { where, params } = changesFilter(args);
-    const stmt = db.prepare(`SELECT run_id, url, change, status, error_code, fetched_at FROM v_changes WHERE ${where} ORDER BY run_id, url`);
-    const columns = stmt.columns().map((c) => c.name);
-    return writeRows(stmt.iterate(...params) as Iterable<Record<string, unknown>>, columns, args.format, out);
+  return withReader(args.db, async (r) => {
+    const rs = await r.changes(args);
+    return writeRows(rs.rows, rs.columns, args.format, out);
   });
 }
 

@@ -1,13 +1,14 @@
-/** The default command: `crawl --urls seeds.txt [options]`. */
+/**
+ * The default command: `crawl --urls seeds.txt [options]`. Only the option definitions load with
+ * the command line; the crawler itself is imported when a crawl runs (`crawl --help` and the query
+ * commands do not pay for it).
+ */
 import type { Argv, CommandModule } from 'yargs';
-import { OPTION_SPECS, defaultLabel, flagName, resolveOptions, type OptionSpec, type ResolvedOptions } from '../../options.js';
+import { OPTION_SPECS, defaultLabel, flagName, resolveOptions, type OptionSpec, type ResolvedOptions } from '../../options/options.js';
 import { BadInputError, EXIT } from '../../errors.js';
-import { normalizeSeeds, runCrawl } from '../../crawler/crawl.js';
 import { loadConfig } from '../config.js';
-import { scanSeedFile, type SeedScan } from '../../frontier/seeds.js';
+import type { SeedScan } from '../../frontier/seeds.js';
 import { Logger } from '../../log/logger.js';
-import { ProgressBar } from '../../log/progress.js';
-import { printSummary } from '../../log/summary.js';
 import { EVENTS } from '../../log/logger.js';
 
 type CrawlArgs = Record<string, unknown> & { config?: string };
@@ -44,11 +45,12 @@ export async function runCrawlCommand(argv: CrawlArgs): Promise<number> {
   let opts = resolveOptions(merged, 'command line');
   // Seeds: --urls on the command line; otherwise the config file's "urls" (a seed file) and
   // "seeds" (a list of URLs) together.
-  const configSeeds = flags.urls === undefined && config.file ? configSeedList(config.values.seeds, config.file, opts) : [];
+  const configSeeds = flags.urls === undefined && config.file ? await configSeedList(config.values.seeds, config.file, opts) : [];
   if (!opts.urls && configSeeds.length === 0) {
     throw new BadInputError('missing --urls FILE: give a seed file with one URL per line (or - for stdin), e.g. crawl --urls seeds/example.txt, or "seeds": [URL, ...] in the config file');
   }
   // Every line of a seed file is checked before the database is touched; the crawl then streams it again.
+  const { scanSeedFile } = await import('../../frontier/seeds.js');
   const scan = opts.urls ? await scanSeedFile(opts.urls, { stripParams: opts.stripParams }, opts.maxUrlLength) : undefined;
   opts = { ...opts, seeds: configSeeds };
   return runCrawlCommandWith(opts, scan);
@@ -56,6 +58,8 @@ export async function runCrawlCommand(argv: CrawlArgs): Promise<number> {
 
 /** Runs a crawl with resolved options as the CLI does (logs, progress, signals); resolves to the exit code. */
 export async function runCrawlCommandWith(opts: ResolvedOptions, scan?: SeedScan): Promise<number> {
+  const [{ runCrawl }, { ProgressBar }, { printSummary }] = await Promise.all([
+    import('../../crawler/crawl.js'), import('../../log/progress.js'), import('../../log/summary.js')]);
   const log = new Logger({ format: opts.logFormat, level: opts.quiet ? 'error' : opts.verbose ? 'debug' : 'info' });
   const showProgress = opts.progress && !opts.quiet && !opts.verbose && opts.logFormat === 'plain' && Boolean(process.stderr.isTTY);
   const bar = showProgress ? new ProgressBar(log) : null;
@@ -98,8 +102,9 @@ export async function runCrawlCommandWith(opts: ResolvedOptions, scan?: SeedScan
 }
 
 /** The config file's "seeds", normalized; each bad one is named with the file. */
-function configSeedList(value: unknown, file: string, opts: ResolvedOptions): string[] {
+async function configSeedList(value: unknown, file: string, opts: ResolvedOptions): Promise<string[]> {
   if (value === undefined) return [];
+  const { normalizeSeeds } = await import('../../crawler/crawl.js');
   if (!Array.isArray(value) || value.some((s) => typeof s !== 'string')) {
     throw new BadInputError(`${file}: "seeds" must be a list of URLs, e.g. "seeds": ["https://example.com/"] (a seed file goes in "urls")`);
   }

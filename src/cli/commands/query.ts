@@ -2,8 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { BadInputError } from '../../errors.js';
 import { addOutputOptions, uniqueColumns, writeRows, type OutputArgs, type OutputStream } from '../output.js';
-import { prepareReadOnly, withReadOnly } from '../readonly-db.js';
-import { isPostgres, pgRows, withPgReadOnly } from '../pg-readonly.js';
+import { withReader } from '../../store/reader.js';
 
 /** Arguments of `crawl query`. */
 export interface QueryArgs extends OutputArgs {
@@ -16,35 +15,13 @@ export interface QueryArgs extends OutputArgs {
 }
 
 /**
- * Runs one read-only statement and streams its rows. Writes are refused before running
- * (see prepareReadOnly); numeric-looking parameter values are bound as numbers.
+ * Runs one read-only statement and streams its rows. Writes are refused before running (SQLite:
+ * prepareReadOnly; PostgreSQL: a READ ONLY transaction); numeric-looking parameter values are bound as numbers.
  */
 export async function runQuery(args: QueryArgs, out: OutputStream = process.stdout): Promise<number> {
-  if (isPostgres(args.db)) {
-    // PostgreSQL: $1, $2 … placeholders; a READ ONLY transaction with a statement timeout refuses writes.
-    if (args.param?.length) throw new BadInputError('--param (named parameters) is for SQLite; on PostgreSQL use $1, $2 … with positional values');
-    return withPgReadOnly(args.db, async (c) => {
-      const r = await pgRows(c, args.sql, (args.params ?? []).map(paramValue));
-      return writeRows(r.rows, uniqueColumns(r.columns), args.format, out);
-    });
-  }
-  return withReadOnly(args.db, async (db) => {
-    const stmt = prepareReadOnly(db, args.sql, 'SQL');
-    const positional = (args.params ?? []).map(paramValue);
-    const named = parseNamed(args.param ?? []);
-    const bind: unknown[] = Object.keys(named).length > 0 ? [...positional, named] : positional;
-    const columns = uniqueColumns(stmt.columns().map((c) => c.name));
-    stmt.raw(true);
-    try {
-      return await writeRows(stmt.iterate(...bind) as Iterable<unknown[]>, columns, args.format, out);
-    } catch (err) {
-      // Errors raised while stepping (bad bindings, fts5 syntax, runtime SQL errors) are the user's SQL.
-      const code = (err as { code?: string }).code ?? '';
-      if (err instanceof RangeError || err instanceof TypeError || code.startsWith('SQLITE_')) {
-        throw new BadInputError(`query failed: ${(err as Error).message}`, { cause: err });
-      }
-      throw err;
-    }
+  return withReader(args.db, async (r) => {
+    const rs = await r.query(args.sql, (args.params ?? []).map(paramValue), parseNamed(args.param ?? []));
+    return writeRows(rs.rows, uniqueColumns(rs.columns), args.format, out);
   });
 }
 

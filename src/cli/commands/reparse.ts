@@ -4,8 +4,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { BadInputError } from '../../errors.js';
-import { isPostgres } from '../pg-readonly.js';
-import { reparse, type ReparseSummary } from '../../reparse/reparse.js';
+import type { ReparseSummary } from '../../reparse/reparse.js';
 
 /** Arguments of `crawl reparse`. */
 export interface ReparseArgs {
@@ -26,10 +25,10 @@ export function summaryLine(s: ReparseSummary): string {
 
 /** Runs the reparse and prints its summary on stderr (as the crawl does). */
 export async function runReparse(args: ReparseArgs): Promise<ReparseSummary> {
-  if (isPostgres(args.db)) throw new BadInputError('crawl reparse on a PostgreSQL database (--db postgres://…) is not supported yet; export it with crawl export --to-sqlite and reparse the SQLite file');
   if (args.workers !== undefined && (!Number.isInteger(args.workers) || args.workers < 1 || args.workers > 64)) {
     throw new BadInputError(`--workers ${args.workers}: give a whole number from 1 to 64`);
   }
+  const { reparse } = await import('../../reparse/reparse.js');
   const s = await reparse({ db: args.db, extract: args.extract, warc: args.warc, workers: args.workers });
   process.stderr.write(`crawl: ${summaryLine(s)}\n`);
   return s;

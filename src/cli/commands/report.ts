@@ -3,18 +3,13 @@
  * each one SQL statement over the schema's tables and views (src/report/sql.ts), streamed in any
  * output format. `crawl report html` writes all of it, with charts, as one self-contained page.
  */
-import type Database from 'better-sqlite3';
 import type { Argv, CommandModule } from 'yargs';
 import { addOutputOptions, writeRows, type OutputArgs, type OutputStream } from '../output.js';
-import { prepareReadOnly, withReadOnly } from '../readonly-db.js';
-import { REPORT_SQL, SQL_REPORTS, type SqlReportName } from '../../report/sql.js';
-import { writeHtmlReport } from '../../report/write.js';
-
-export { REPORT_SQL };
+import { SQL_REPORTS, withReader } from '../../store/reader.js';
 import { BadInputError } from '../../errors.js';
-import { closest } from '../../options.js';
-import { isPostgres, pgRows, withPgReadOnly } from '../pg-readonly.js';
-import { REPORT_SQL_PG } from './report-pg.js';
+import { closest } from '../../options/options.js';
+
+export { REPORT_SQL } from '../../store/sqlite/report-sql.js';
 
 /** Report names accepted by `crawl report`. */
 export const REPORTS = [...SQL_REPORTS, 'html'] as const;
@@ -27,14 +22,6 @@ export interface ReportArgs extends OutputArgs {
   report: ReportName;
   /** Where `report html` writes the page ("-": stdout). @default 'report.html' */
   out?: string;
-}
-
-/** Prepares a report's statement (raw rows) and its column names. */
-export function reportStatement(db: Database.Database, name: SqlReportName): { stmt: Database.Statement; columns: string[] } {
-  const stmt = prepareReadOnly(db, REPORT_SQL[name], `report ${name}`);
-  const columns = stmt.columns().map((c) => c.name);
-  stmt.raw(true);
-  return { stmt, columns };
 }
 
 /** Checks a report name given on the command line: names the reports and the nearest one. */
@@ -51,17 +38,13 @@ export function checkReportName(name: unknown): ReportName {
 /** Streams one report; resolves with the number of rows (for `html`: the rows in its tables). */
 export async function runReport(args: ReportArgs, out: OutputStream = process.stdout): Promise<number> {
   const name = checkReportName(args.report);
-  if (isPostgres(args.db)) {
-    if (name === 'html') throw new BadInputError('crawl report html reads a SQLite database: copy the crawl first with crawl export --to-sqlite FILE --db postgres://…, then run it on FILE');
-    return withPgReadOnly(args.db, async (c) => {
-      const r = await pgRows(c, REPORT_SQL_PG[name]);
-      return writeRows(r.rows, r.columns, args.format, out);
-    });
+  if (name === 'html') {
+    const { writeHtmlReport } = await import('../../report/write.js');
+    return writeHtmlReport(args.db, args.out ?? 'report.html', out);
   }
-  if (name === 'html') return writeHtmlReport(args.db, args.out ?? 'report.html', out);
-  return withReadOnly(args.db, async (db) => {
-    const { stmt, columns } = reportStatement(db, name);
-    return writeRows(stmt.iterate() as Iterable<unknown[]>, columns, args.format, out);
+  return withReader(args.db, async (r) => {
+    const rs = await r.report(name);
+    return writeRows(rs.rows, rs.columns, args.format, out);
   });
 }
 

@@ -2,8 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { BadInputError } from '../../errors.js';
 import { addOutputOptions, writeRows, type OutputArgs, type OutputStream } from '../output.js';
-import { withReadOnly } from '../readonly-db.js';
-import { isPostgres, pgRows, withPgReadOnly } from '../pg-readonly.js';
+import { withReader } from '../../store/reader.js';
 
 /** Arguments of `crawl runs`. */
 export interface RunsArgs extends OutputArgs {
@@ -12,37 +11,16 @@ export interface RunsArgs extends OutputArgs {
 }
 
 /**
- * The runs query. duration_s is ended_at - started_at in seconds (NULL while a run is still
- * running or was killed before it could record its end).
+ * Prints the runs, oldest first; resolves with the number of rows. duration_s is ended_at -
+ * started_at in seconds (NULL while a run is still running or was killed before it could record
+ * its end); on PostgreSQL a workers column counts the processes that took part.
  */
-export const RUNS_SQL = `
-  SELECT id, started_at, ended_at, status, stop_reason, pages, new_pages AS new, changed, unchanged, gone,
-         errors, bytes, ROUND((julianday(ended_at) - julianday(started_at)) * 86400, 1) AS duration_s
-  FROM (SELECT * FROM runs ORDER BY id DESC LIMIT ?)
-  ORDER BY id`;
-
-/** The runs query on PostgreSQL: the counters are summed over the run's workers (the workers column). */
-export const RUNS_SQL_PG = `
-  SELECT id, started_at, ended_at, status, stop_reason, workers, pages, new_pages AS new, changed, unchanged, gone,
-         errors, bytes, round(extract(epoch FROM (ended_at::timestamptz - started_at::timestamptz))::numeric, 1) AS duration_s
-  FROM (SELECT * FROM runs ORDER BY id DESC LIMIT $1) r
-  ORDER BY id`;
-
-/** Prints the runs; resolves with the number of rows. */
 export async function runRuns(args: RunsArgs, out: OutputStream = process.stdout): Promise<number> {
   const last = args.last ?? 0;
   if (!Number.isInteger(last) || last < 0) throw new BadInputError(`--last ${args.last}: give a whole number (0: all runs)`);
-  if (isPostgres(args.db)) {
-    return withPgReadOnly(args.db, async (c) => {
-      const r = await pgRows(c, RUNS_SQL_PG, [last === 0 ? null : last]);
-      return writeRows(r.rows, r.columns, args.format, out);
-    });
-  }
-  return withReadOnly(args.db, async (db) => {
-    const stmt = db.prepare(RUNS_SQL);
-    const columns = stmt.columns().map((c) => c.name);
-    // LIMIT -1 is SQLite for no limit.
-    return writeRows(stmt.iterate(last === 0 ? -1 : last) as Iterable<Record<string, unknown>>, columns, args.format, out);
+  return withReader(args.db, async (r) => {
+    const rs = await r.runs(last);
+    return writeRows(rs.rows, rs.columns, args.format, out);
   });
 }
 

@@ -6,35 +6,13 @@
  * The queries live in src/store/{sqlite,postgres}/status.ts; this file opens, asks and prints.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { BadInputError } from '../../errors.js';
-import { parseDbLocation } from '../../store/factory.js';
-import { leaseParam } from '../../store/postgres/backend.js';
-import { pgRunStatus } from '../../store/postgres/status.js';
-import { sqliteRunStatus } from '../../store/sqlite/status.js';
+import { withReader } from '../../store/reader.js';
 import type { CappedCount, RunStatusReport, WorkerStatus } from '../../store/status-types.js';
 import { addOutputOptions, writeSections, type OutputArgs, type OutputFormat, type OutputStream, type Section } from '../output.js';
-import { withPgReadOnly } from '../pg-readonly.js';
-import { withReadOnly } from '../readonly-db.js';
 
-/** Reads the report from the database --db names. */
-export async function readStatus(dbArg: string): Promise<RunStatusReport> {
-  const { kind, location } = parseDbLocation(dbArg);
-  if (kind === 'memory') throw new BadInputError(`--db ${dbArg}: an in-memory crawl lives in its own process; give a SQLite file or a postgres:// URL`);
-  if (kind === 'sqlite') return withReadOnly(location, (db) => sqliteRunStatus(db, location));
-  checkPgUrl(location);
-  const { leaseMs } = leaseParam(location);
-  return withPgReadOnly(location, async (c) => {
-    // One snapshot for every section (the read-only transaction has run no query yet).
-    await c.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-    return pgRunStatus(c, leaseMs);
-  });
-}
-
-/** A postgres:// URL the client cannot parse is bad input (exit 2), not an internal error. */
-function checkPgUrl(url: string): void {
-  let u: URL;
-  try { u = new URL(url); } catch { throw new BadInputError('--db: not a valid postgres:// URL (postgres://user@host:port/dbname)'); }
-  if (u.port !== '' && !/^\d+$/.test(u.port)) throw new BadInputError('--db: the port of the postgres:// URL must be a number');
+/** Reads the report from the database --db names (a SQLite file or a postgres:// URL). */
+export function readStatus(dbArg: string): Promise<RunStatusReport> {
+  return withReader(dbArg, (r) => r.status());
 }
 
 /** Prints the report: `json` is the report object itself; the other formats print it in sections. */

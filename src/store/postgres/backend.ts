@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import type { Claim, EnqueueItem, HostPacing, Lease, RenewedHost } from '../../frontier/types.js';
-import { toRunRow } from '../sqlite/rows.js';
+import { toRunRow } from '../rows.js';
 import type {
   Backend, OpenedRunRow, OutcomeBatch, RobotsRecord, RunBreakdown, RunRow, RunStatus, StopReason, WriteResult,
 } from '../types.js';
@@ -27,7 +27,7 @@ export class PostgresBackend implements Backend {
   readonly kind = 'postgres';
   /** Several processes may take part in one run. */
   readonly sharedRuns = true;
-  readonly searchVectors = true;
+  readonly searchIndexer = new URL('./indexer.js', import.meta.url).href;
   readonly location: string;
   private readonly x: QueueContext;
   private readonly queue: PgQueue;

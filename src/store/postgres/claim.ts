@@ -12,7 +12,7 @@ import type pg from 'pg';
 import { QUEUE_COUNT_CAP, type Claim, type FrontierEntry, type Lease, type UrlSource } from '../../frontier/types.js';
 import { leaveToWanter, recordWant, shouldYield } from './balance.js';
 import { fromNow, NOW_MS, toLocal } from './clock.js';
-import { releaseIdleHosts, type QueueContext } from './queue.js';
+import { releaseIdleHosts, type QueueContext } from './host-rows.js';
 
 /** Advisory lock class serializing claims under a --max-pages budget (second key: the run id). */
 const BUDGET_LOCK = 7_340_003;

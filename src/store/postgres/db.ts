@@ -48,6 +48,10 @@ export function openPool(url: string, max = 4, name = 'crawl'): pg.Pool {
 export function pgError(location: string, err: unknown): Error {
   if (err instanceof DatabaseError) return err;
   const e = err as { message?: string; code?: string };
+  // The pg client's words for a server that asks for a password (SCRAM) when none was given.
+  if (/client password must be a string/.test(e.message ?? '')) {
+    return new DatabaseError(`${location}: the server asks for a password and none was given: set PGPASSWORD, add a line to ~/.pgpass, or put it in the URL (postgres://USER:PASSWORD@HOST/DBNAME)`, { cause: err });
+  }
   // SQLSTATEs are five characters; the rest are the socket's (ECONNREFUSED: nothing listens there).
   const code = !e.code ? '' : /^[0-9A-Z]{5}$/.test(e.code) ? ` (SQLSTATE ${e.code})` : e.code === 'ECONNREFUSED'
     ? ': is the PostgreSQL server running, and listening on that host and port?' : ` (${e.code})`;

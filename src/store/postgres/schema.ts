@@ -7,7 +7,7 @@
  * Times are ISO 8601 UTC text as in SQLite; leases are ms since epoch by the server's clock (./clock.ts).
  */
 import type pg from 'pg';
-import { tsvectorLiteral } from '../../parse/search-terms.js';
+import { tsvectorLiteral } from './search-terms.js';
 import { BALANCE_MIGRATION } from './balance.js';
 
 /** One schema step: SQL, or a function when rows must be rewritten by this program. */

@@ -1,7 +1,7 @@
 /**
  * `crawl search` on PostgreSQL: the user's query, in the web-search syntax of websearch_to_tsquery
  * plus FTS5's `prefix*` and `title:`/`text:`, turned into a tsquery literal whose words went through
- * the same tokenizer as the pages (src/parse/search-terms.ts). The literal is cast with ::tsquery,
+ * the same tokenizer as the pages (./search-terms.ts). The literal is cast with ::tsquery,
  * which takes words as they are: the server's parser and locale never see them, so a query matches
  * what was indexed on every server.
  *
@@ -13,7 +13,7 @@
  *   title:install      the word in the title (text:… in the text)
  *   foo-bar, v1.2      words joined by punctuation are a phrase (foo <-> bar), as in FTS5
  */
-import { MAX_LEXEME_BYTES, searchWords } from '../../parse/search-terms.js';
+import { MAX_LEXEME_BYTES, searchWords } from './search-terms.js';
 
 interface Term { text: string; not: boolean; prefix: boolean; column: 'A' | 'B' | null; phrase: boolean }
 

@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import type { EnqueueItem } from '../../frontier/types.js';
 import { countOutcome, emptyCounters, type LinkRecord, type OutcomeBatch, type PageOutcome, type WriteResult } from '../types.js';
-import { tsvectorLiteral } from '../../parse/search-terms.js';
+import { tsvectorLiteral } from './search-terms.js';
 import { NOW_ISO } from './clock.js';
 import { enqueueIds, releaseIdleHosts, urlIds } from './queue.js';
 

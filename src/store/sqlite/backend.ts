@@ -8,14 +8,14 @@
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { DatabaseError, ErrorCodes } from '../../errors.js';
-import type { Claim, Lease } from '../../frontier/types.js';
-import type {
-  Backend, EnqueueItem, OpenedRunRow, OutcomeBatch, RobotsRecord, RunBreakdown, RunRow, RunStatus, StopReason, WriteResult,
-} from '../types.js';
+import type { Backend, OutcomeBatch, WriteResult } from '../types.js';
 import type { VerdictStore } from '../types.js';
 import { transferableBuffer } from '../../transfer.js';
 import { acquireRunLock, type RunLock } from './lock.js';
-import type { ErrorData, WriterCalls, WriterInit, WriterMethod, WriterReply, WriterRequest, WriterResult, WriterStartup } from './writer-protocol.js';
+import {
+  WRITER_METHODS, type ErrorData, type WriterCalls, type WriterInit, type WriterMethod, type WriterProxy, type WriterReply,
+  type WriterRequest, type WriterResult, type WriterStartup,
+} from './writer-protocol.js';
 
 /**
  * Young-generation size of the writer thread: a batch of outcomes is short-lived garbage. As for
@@ -32,6 +32,9 @@ interface Call {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
 }
+
+/** Every store method but `write` and `close` (which move page text and end the thread) is forwarded as is, below the class. */
+export interface SqliteBackend extends Omit<WriterProxy, 'write' | 'close' | 'walAutocheckpoint'> {}
 
 export class SqliteBackend implements Backend {
   readonly kind = 'sqlite';
@@ -123,22 +126,6 @@ export class SqliteBackend implements Backend {
 
   get location(): string { return this.file; }
 
-  lastRun(): Promise<RunRow | undefined> { return this.call('lastRun'); }
-  getRun(runId: number): Promise<RunRow | undefined> { return this.call('getRun', runId); }
-  openRun(req: { optionsJson: string; owner: string; fresh?: boolean }): Promise<OpenedRunRow> { return this.call('openRun', req); }
-  finishRun(runId: number, status: RunStatus, reason: StopReason): Promise<boolean> { return this.call('finishRun', runId, status, reason); }
-  summarize(runId: number): Promise<RunBreakdown> { return this.call('summarize', runId); }
-  enqueue(items: EnqueueItem[]): Promise<Map<string, number>> { return this.call('enqueue', items); }
-  enqueueDue(olderThan: string, adaptive: boolean, now: string): Promise<Map<string, number>> {
-    return this.call('enqueueDue', olderThan, adaptive, now);
-  }
-  queuedByHost(): Promise<Map<string, number>> { return this.call('queuedByHost'); }
-  claim(host: string, limit: number, lease: Lease): Promise<Claim> { return this.call('claim', host, limit, lease); }
-  renew(lease: Lease): Promise<void> { return this.call('renew', lease); }
-  release(owner: string, urlIds: number[]): Promise<void> { return this.call('release', owner, urlIds); }
-  requeueExpired(now: number): Promise<Map<string, number>> { return this.call('requeueExpired', now); }
-  getRobots(origin: string): Promise<RobotsRecord | undefined> { return this.call('getRobots', origin); }
-  putRobots(rec: RobotsRecord): Promise<void> { return this.call('putRobots', rec); }
   readonly verdicts: VerdictStore = { loadVerdicts: () => this.call('loadVerdicts'), saveVerdicts: (rows) => this.call('saveVerdicts', rows) };
 
   /** Share of the writer thread's time spent serving requests since it opened, 0..1, as it measures itself. */
@@ -193,6 +180,15 @@ export class SqliteBackend implements Backend {
     for (const c of this.calls.values()) c.reject(this.dead);
     this.calls.clear();
   }
+}
+
+// The generic proxy: each writer method not defined above asks the thread by name.
+for (const method of WRITER_METHODS) {
+  if (Object.prototype.hasOwnProperty.call(SqliteBackend.prototype, method) || method === 'walAutocheckpoint') continue;
+  Object.defineProperty(SqliteBackend.prototype, method, {
+    value(this: { call(m: WriterMethod, ...a: unknown[]): Promise<unknown> }, ...args: unknown[]) { return this.call(method, ...args); },
+    writable: true, configurable: true,
+  });
 }
 
 /** An error from the writer, as the class the crawl's exit codes know. */

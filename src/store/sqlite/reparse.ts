@@ -5,35 +5,8 @@
  */
 import type Database from 'better-sqlite3';
 
-/** A page whose last response is archived. */
-export interface ArchivedPage {
-  urlId: number;
-  url: string;
-  warcFile: string;
-  warcOffset: number;
-}
-
-/** The content columns a reparse rewrites. */
-export interface ReparsedContent {
-  title: string | null;
-  description: string | null;
-  canonical: string | null;
-  lang: string | null;
-  h1: string | null;
-  meta_robots: string | null;
-  text: string | null;
-  word_count: number | null;
-  content_hash: string | null;
-  extract: string | null;
-  encoding: string | null;
-}
-
-/** One page's new content and outgoing links. */
-export interface ReparsedPage {
-  urlId: number;
-  content: ReparsedContent;
-  links: { url: string; host: string; anchor: string; rel: string | null }[];
-}
+export type { ArchivedPage, ReparsedContent, ReparsedPage } from '../reparse.js';
+import type { ArchivedPage, ReparsedPage } from '../reparse.js';
 
 const CONTENT_COLUMNS = ['title', 'description', 'canonical', 'lang', 'h1', 'meta_robots', 'text', 'word_count', 'content_hash', 'extract', 'encoding'] as const;
 

@@ -10,7 +10,7 @@ import { QUEUE_COUNT_CAP, type Claim, type FrontierEntry, type Lease, type UrlSo
 import type { EnqueueItem, OpenedRunRow, OutcomeBatch, RobotsRecord, RunBreakdown, RunRow, RunStatus, StopReason, Verdict, WriteResult } from '../types.js';
 import { dbError, openWritable } from './open.js';
 import { prepareStatements, type Statements } from './statements.js';
-import { toRunRow } from './rows.js';
+import { toRunRow } from '../rows.js';
 import { BatchWriter } from './write-batch.js';
 
 export class SqliteStore {
@@ -144,6 +144,11 @@ export class SqliteStore {
 
   loadVerdicts(): Verdict[] { return loadVerdicts(this.db); }
   saveVerdicts(rows: Verdict[]): void { saveVerdicts(this.db, rows); }
+
+  /** WAL pages after which this connection checkpoints (raised when another connection checkpoints: backend.ts). */
+  walAutocheckpoint(pages: number): void {
+    this.db.pragma(`wal_autocheckpoint = ${Number(pages)}`, { simple: true });
+  }
 
   close(): void {
     if (!this.db.open) return;

@@ -12,14 +12,22 @@ export interface WriterInit {
   busyUs: SharedArrayBuffer;
 }
 
-/** The calls the writer serves: the store's ports, and its WAL auto-checkpoint threshold (pages). */
-export interface WriterCalls extends Pick<SqliteStore,
-  'lastRun' | 'getRun' | 'openRun' | 'finishRun' | 'summarize' | 'enqueue' | 'enqueueDue' | 'queuedByHost' | 'claim' | 'renew'
-  | 'release' | 'requeueExpired' | 'write' | 'getRobots' | 'putRobots' | 'loadVerdicts' | 'saveVerdicts' | 'close'> {
-  walAutocheckpoint(pages: number): unknown;
-}
+/**
+ * The store methods the writer serves, listed once: SqliteBackend forwards each (as a promise of its
+ * answer) and the thread calls it by name.
+ */
+export const WRITER_METHODS = [
+  'lastRun', 'getRun', 'openRun', 'finishRun', 'summarize', 'enqueue', 'enqueueDue', 'queuedByHost', 'claim', 'renew',
+  'release', 'requeueExpired', 'write', 'getRobots', 'putRobots', 'loadVerdicts', 'saveVerdicts', 'walAutocheckpoint', 'close',
+] as const satisfies readonly (keyof SqliteStore)[];
 
-export type WriterMethod = keyof WriterCalls;
+export type WriterMethod = (typeof WRITER_METHODS)[number];
+
+/** The calls the writer serves, as the store declares them. */
+export type WriterCalls = Pick<SqliteStore, WriterMethod>;
+
+/** The same calls seen from the main thread: each answers with a promise. */
+export type WriterProxy = { [K in WriterMethod]: (...args: Parameters<WriterCalls[K]>) => Promise<ReturnType<WriterCalls[K]>> };
 
 /** One request: a method and its own argument types. */
 export type WriterRequest = { [K in WriterMethod]: { id: number; method: K; args: Parameters<WriterCalls[K]> } }[WriterMethod];

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteStore } from './store.js';
 import { dbError } from './open.js';
-import { errorToData, type WriterCalls, type WriterInit, type WriterReply, type WriterRequest, type WriterStartup } from './writer-protocol.js';
+import { errorToData, type WriterInit, type WriterReply, type WriterRequest, type WriterStartup } from './writer-protocol.js';
 
 const port = parentPort!;
 const init = workerData as WriterInit;
@@ -22,28 +22,18 @@ try {
 
 if (store) {
   const s = store;
-  const calls: WriterCalls = {
-    lastRun: () => s.lastRun(), getRun: (id) => s.getRun(id), openRun: (req) => s.openRun(req),
-    finishRun: (id, status, reason) => s.finishRun(id, status, reason), summarize: (id) => s.summarize(id),
-    enqueue: (items) => s.enqueue(items), enqueueDue: (older, adaptive, now) => s.enqueueDue(older, adaptive, now),
-    queuedByHost: () => s.queuedByHost(), claim: (host, limit, lease) => s.claim(host, limit, lease), renew: (lease) => s.renew(lease),
-    release: (owner, ids) => s.release(owner, ids), requeueExpired: (now) => s.requeueExpired(now), write: (batch) => s.write(batch),
-    getRobots: (origin) => s.getRobots(origin), putRobots: (rec) => s.putRobots(rec),
-    loadVerdicts: () => s.loadVerdicts(), saveVerdicts: (rows) => s.saveVerdicts(rows), close: () => s.close(),
-    // Raised when the main thread checkpoints the WAL on a connection of its own (backend.ts).
-    walAutocheckpoint: (pages) => s.db.pragma(`wal_autocheckpoint = ${Number(pages)}`, { simple: true }),
-  };
   port.on('message', (req: WriterRequest) => {
-    port.postMessage(serve(calls, req));
+    port.postMessage(serve(s, req));
     if (req.method === 'close') port.close(); // the database is closed either way; the thread exits
   });
 }
 
-function serve(calls: WriterCalls, req: WriterRequest): WriterReply {
+/** Calls the store method the request names (one of WRITER_METHODS: the protocol's types allow no other). */
+function serve(s: SqliteStore, req: WriterRequest): WriterReply {
   const started = performance.now();
   try {
-    const fn = calls[req.method] as (...args: unknown[]) => unknown;
-    return { id: req.id, ok: true, value: fn(...req.args) };
+    const fn = s[req.method] as (...args: unknown[]) => unknown;
+    return { id: req.id, ok: true, value: fn.apply(s, req.args) };
   } catch (err) {
     return { id: req.id, ok: false, error: errorToData(dbError(init.file, err)) };
   } finally {

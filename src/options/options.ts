@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { BadInputError } from './errors.js';
-import { parseDuration, parseSize, formatDuration } from './units.js';
+import { BadInputError } from '../errors.js';
+import { parseDuration, parseSize, formatDuration } from '../units.js';
 import { OPTION_SPECS, type OptionSpec } from './option-specs.js';
 import { checkAuth, checkHeaders, checkProxy } from './request-options.js';
 import type { CrawlOptions, ResolvedOptions } from './option-types.js';

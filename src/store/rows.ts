@@ -1,5 +1,5 @@
-/** Rows of the runs table as RunRow. */
-import { emptyCounters, type RunRow, type RunStatus, type StopReason } from '../types.js';
+/** Rows of the runs table (SQLite's table, PostgreSQL's view: the same columns) as RunRow. */
+import { emptyCounters, type RunRow, type RunStatus, type StopReason } from './types.js';
 
 export function toRunRow(r: Record<string, unknown>): RunRow {
   const counters = emptyCounters();

@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { BadInputError, DatabaseError } from '../errors.js';
-import { SCHEMA_VERSION } from '../store/sqlite/schema.js';
-import { CRAWL_TABLES, describeDatabase, notCrawlDatabase } from '../store/sqlite/preflight.js';
+import { BadInputError, DatabaseError } from '../../errors.js';
+import { SCHEMA_VERSION } from './schema.js';
+import { CRAWL_TABLES, describeDatabase, notCrawlDatabase } from './preflight.js';
 
 // better-sqlite3 reads this once, when its native addon loads (at the first `new Database`): it lets
 // the read-only fallback below open a `file:...?immutable=1` URI. Other paths are unaffected.
@@ -109,11 +109,6 @@ export function prepareReadOnly(db: Database.Database, sql: string, what = 'SQL'
     );
   }
   return stmt;
-}
-
-/** Quotes an SQL identifier (table or column name) so any name is safe inside SQL text. */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /** Runs `fn` with the read-only database open and always closes it. */

@@ -4,7 +4,7 @@
  * resolveOptions() (options.ts).
  */
 import os from 'node:os';
-import type { CrawlOptions } from './options.js';
+import type { CrawlOptions } from './option-types.js';
 
 export type OptionType = 'string' | 'number' | 'boolean' | 'duration' | 'size' | 'list' | 'choice' | 'json';
 

@@ -2,7 +2,7 @@
  * Validation of the request settings (--header, --auth, --proxy) and redaction of the secrets they
  * carry, so resolved options can be stored (runs.options) or logged without leaking them.
  */
-import { BadInputError } from './errors.js';
+import { BadInputError } from '../errors.js';
 
 /** One extra request header, as given (name case kept). */
 export interface RequestHeader { name: string; value: string }

@@ -6,9 +6,8 @@
  */
 import fs from 'node:fs';
 import type pg from 'pg';
-import { BadInputError } from '../errors.js';
-import { openWritable } from '../store/sqlite/open.js';
-import { withPgReadOnly } from './pg-readonly.js';
+import { BadInputError } from '../../errors.js';
+import { openWritable } from '../sqlite/open.js';
 
 /** Rows fetched from the cursor and inserted per SQLite transaction. */
 const CHUNK = 2_000;
@@ -36,22 +35,25 @@ const COPIES: { table: string; columns: string[]; from: string }[] = [
   { table: 'robots', columns: ['origin', 'fetched_at', 'status', 'body'], from: 'robots' },
 ];
 
-/** Copies the crawl at `url` into the new SQLite file `file`; returns rows copied per table. */
-export async function exportToSqlite(url: string, file: string): Promise<Record<string, number>> {
+/** Copies the crawl `c` reads (in its read-only transaction) into the new SQLite file `file`; returns rows copied per table. */
+export async function exportToSqlite(c: pg.ClientBase, file: string): Promise<Record<string, number>> {
   if (fs.existsSync(file)) throw new BadInputError(`--to-sqlite ${file}: the file exists; give a new file name (nothing is overwritten)`);
   const counts: Record<string, number> = {};
-  await withPgReadOnly(url, async (c) => {
+  try {
     const db = openWritable(file);
     try {
       for (const t of COPIES) counts[t.table] = await copyTable(c, db, t);
     } finally {
       db.close();
     }
-  }).catch((err) => { fs.rmSync(file, { force: true }); fs.rmSync(`${file}-wal`, { force: true }); fs.rmSync(`${file}-shm`, { force: true }); throw err; });
+  } catch (err) {
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
+    throw err;
+  }
   return counts;
 }
 
-async function copyTable(c: pg.Client, db: ReturnType<typeof openWritable>, t: (typeof COPIES)[number]): Promise<number> {
+async function copyTable(c: pg.ClientBase, db: ReturnType<typeof openWritable>, t: (typeof COPIES)[number]): Promise<number> {
   const cols = t.columns.join(', ');
   const insert = db.prepare(`INSERT INTO ${t.table} (${cols}) VALUES (${t.columns.map(() => '?').join(', ')})`);
   const many = db.transaction((rows: unknown[][]) => { for (const r of rows) insert.run(...r.map(toSqlite)); });
