@@ -17,6 +17,7 @@ import { FairShare } from './balance.js';
 import { beginWithLimits, NOW_ISO, NOW_MS } from './clock.js';
 import { inTx, migrate, openPool, pgError, reconnecting, RUN_LOCK, safeLocation } from './db.js';
 import { ANY_CLAIMED, ANY_QUEUED, expireLeases, markQueued, pending, PgQueue, type QueueContext } from './queue.js';
+import { SearchMerger } from './search-merge.js';
 import { seedsOf } from './seeding.js';
 import { writeBatch } from './write.js';
 
@@ -38,7 +39,7 @@ export class PostgresBackend implements Backend {
   /** The last write: the next one starts when it settles. */
   private writes: Promise<unknown> = Promise.resolve();
 
-  private constructor(readonly pool: pg.Pool, private readonly beat: pg.Pool, location: string) {
+  private constructor(readonly pool: pg.Pool, private readonly beat: pg.Pool, private readonly merger: SearchMerger, location: string) {
     this.location = location;
     this.x = { pool, beat, location, runId: 0, delayMs: 0, maxPages: 0, maxPagesPerHost: 0, leaseMs: LEASE_MS, share: new FairShare(), begin: beginWithLimits(LEASE_MS) };
     this.queue = new PgQueue(this.x);
@@ -47,7 +48,7 @@ export class PostgresBackend implements Backend {
   /** Connects to `url` (credentials from it, PGPASSWORD, ~/.pgpass or PG*) and migrates the schema. */
   static async open(url: string): Promise<PostgresBackend> {
     const { connection, leaseMs } = leaseParam(url);
-    const b = new PostgresBackend(openPool(connection), openPool(connection, 1, 'crawl-heartbeat'), safeLocation(url));
+    const b = new PostgresBackend(openPool(connection), openPool(connection, 1, 'crawl-heartbeat'), new SearchMerger(connection), safeLocation(url));
     b.leaseMs = leaseMs;
     try {
       await migrate(b.pool, b.location);
@@ -197,6 +198,7 @@ export class PostgresBackend implements Backend {
    */
   write(batch: OutcomeBatch): Promise<WriteResult> {
     const next = this.writes.then(() => inTx(this.pool, this.location, (c) => writeBatch(c, batch), this.x.begin));
+    if (batch.outcomes.some((o) => o.content)) void next.then(() => this.merger.wrote(), () => {});
     this.writes = next.catch(() => {});
     return next;
   }
@@ -222,6 +224,7 @@ export class PostgresBackend implements Backend {
   utilization(): number { return 0; }
 
   async close(): Promise<void> {
+    await this.merger.close();
     await Promise.all([this.pool.end().catch(() => {}), this.beat.end().catch(() => {})]);
   }
 

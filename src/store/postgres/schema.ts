@@ -9,6 +9,7 @@
 import type pg from 'pg';
 import { tsvectorLiteral } from './search-terms.js';
 import { BALANCE_MIGRATION } from './balance.js';
+import { SEARCH_MERGE_MIGRATION } from './search-merge.js';
 
 /** One schema step: SQL, or a function when rows must be rewritten by this program. */
 export type Migration = string | ((c: pg.PoolClient) => Promise<void>);
@@ -212,6 +213,8 @@ export const PG_MIGRATIONS: readonly Migration[] = [
     updated_at      TEXT NOT NULL
   );
   `,
+  // v7: the search index's pending list grows to 64 MB and is merged off the write path (./search-merge.ts).
+  SEARCH_MERGE_MIGRATION,
 ];
 
 /** v2: the generated search column becomes a plain one; stored pages get their vectors, 500 at a time. */
