@@ -87,8 +87,8 @@ export async function claimHost(c: pg.PoolClient, x: QueueContext, host: string,
     FROM upd JOIN urls u ON u.id = upd.url_id LEFT JOIN pages p ON p.url_id = upd.url_id ORDER BY upd.depth, upd.url_id`,
   [host, limit, lease.owner, epoch])).rows;
   const remaining = await queued();
-  // The host is this owner's only while it holds claims there (a write or release lets go). The lease
-  // only grows: a heartbeat that committed a later expiry meanwhile is kept.
+  // The host stays this owner's while it has work (a write lets go once nothing is claimed or queued
+  // there; a release or balancing sooner). The lease only grows: a heartbeat's later expiry is kept.
   if (rows.length) {
     await c.query(`UPDATE hosts SET owner = $2, epoch = $3, released_at = NULL, has_queue = $5,
         lease_until = CASE WHEN owner = $2 AND epoch = $3 THEN greatest(lease_until, ${NOW_MS} + $4) ELSE ${NOW_MS} + $4 END,
