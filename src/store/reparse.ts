@@ -1,8 +1,7 @@
 /**
  * What `crawl reparse` (src/reparse/) asks of a crawl database: the last run, the archived pages
- * (keyset paging), and writing re-parsed content and links back. The SQLite implementation is
- * ./sqlite/reparse-target.ts; PostgreSQL does not record where --warc archived each page (pages has
- * no warc_file/warc_offset there), so a PostgreSQL crawl is reparsed from its SQLite copy.
+ * (keyset paging), and writing re-parsed content and links back: ./sqlite/reparse-target.ts and
+ * ./postgres/reparse-target.ts (PostgreSQL records where --warc archived each page since schema v8).
  */
 import { BadInputError } from '../errors.js';
 import { parseDb } from './location.js';
@@ -53,7 +52,7 @@ export interface ReparseTarget {
 /** Opens the crawl `db` names for a reparse; throws BadInputError, LockedError or DatabaseError. */
 export async function openReparseTarget(db: string): Promise<ReparseTarget> {
   const loc = parseDb(db);
-  if (loc.kind === 'postgres') throw new BadInputError('crawl reparse on a PostgreSQL database (--db postgres://…) is not supported yet; export it with crawl export --to-sqlite and reparse the SQLite file');
+  if (loc.kind === 'postgres') return (await import('./postgres/reparse-target.js')).PgReparseTarget.open(loc);
   if (loc.kind === 'memory') throw new BadInputError(`--db ${db}: an in-memory crawl is gone when its crawl ends; reparse a SQLite database crawled with --warc`);
   return (await import('./sqlite/reparse-target.js')).SqliteReparseTarget.open(loc.path);
 }

@@ -215,6 +215,8 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   `,
   // v7: the search index's pending list grows to 64 MB and is merged off the write path (./search-merge.ts).
   SEARCH_MERGE_MIGRATION,
+  // v8: where --warc archived each page's last response (as SQLite's v3): `crawl reparse` reads it (./reparse-target.ts).
+  'ALTER TABLE pages ADD COLUMN warc_file TEXT, ADD COLUMN warc_offset BIGINT',
 ];
 
 /** v2: the generated search column becomes a plain one; stored pages get their vectors, 500 at a time. */

@@ -13,11 +13,11 @@ import { enqueueIds, releaseIdleHosts, urlIds } from './queue.js';
 
 const FETCH_COLS = ['run_id', 'fetched_at', 'status', 'final_url', 'redirect_to', 'content_type', 'encoding', 'bytes', 'duration_ms', 'ttfb_ms',
   'attempts', 'error_code', 'error_message', 'etag', 'last_modified', 'noindex', 'nofollow', 'content_hash', 'last_ok_at', 'last_changed_at',
-  'recrawl_interval_s', 'rendered'] as const;
+  'recrawl_interval_s', 'rendered', 'warc_file', 'warc_offset'] as const;
 const CONTENT_COLS = ['title', 'description', 'canonical', 'lang', 'h1', 'meta_robots', 'text', 'word_count', 'search', 'extract'] as const;
 const TYPES: Record<string, string> = {
   url_id: 'bigint', run_id: 'bigint', status: 'int', bytes: 'bigint', duration_ms: 'int', ttfb_ms: 'int', attempts: 'int', noindex: 'int',
-  nofollow: 'int', recrawl_interval_s: 'int', word_count: 'int', depth: 'int', not_modified: 'bool', content_mode: 'int', search: 'tsvector',
+  nofollow: 'int', recrawl_interval_s: 'int', warc_offset: 'bigint', word_count: 'int', depth: 'int', not_modified: 'bool', content_mode: 'int', search: 'tsvector',
 };
 const typeOf = (col: string) => TYPES[col] ?? 'text';
 
@@ -98,6 +98,7 @@ function pageRow(o: PageOutcome, runId: number): Row {
     attempts: o.attempts, error_code: o.errorCode, error_message: o.errorMessage, etag: o.etag, last_modified: o.lastModified,
     noindex: o.noindex ? 1 : 0, nofollow: o.nofollow ? 1 : 0, content_hash: o.contentHash, last_ok_at: ok ? o.fetchedAt : null,
     last_changed_at: changed ? o.fetchedAt : null, recrawl_interval_s: o.recrawlIntervalS, rendered: o.rendered ?? null,
+    warc_file: o.warcFile ?? null, warc_offset: o.warcOffset ?? null,
     title: c?.title ?? null, description: c?.description ?? null, canonical: c?.canonical ?? null, lang: c?.lang ?? null, h1: c?.h1 ?? null,
     meta_robots: c?.metaRobots ?? null, text, word_count: c?.wordCount ?? null, extract: c?.extract ?? null,
     // Built by a parse thread; a page from elsewhere (a library caller's own outcome) gets it here.
@@ -132,6 +133,7 @@ async function writePages(c: pg.PoolClient, outcomes: PageOutcome[], runId: numb
       error_code = i.error_code, error_message = i.error_message, etag = coalesce(i.etag, p.etag), last_modified = coalesce(i.last_modified, p.last_modified),
       noindex = i.noindex, nofollow = i.nofollow, content_hash = coalesce(i.content_hash, p.content_hash), last_ok_at = coalesce(i.last_ok_at, p.last_ok_at),
       last_changed_at = coalesce(i.last_changed_at, p.last_changed_at), recrawl_interval_s = i.recrawl_interval_s, rendered = i.rendered, depth = least(p.depth, i.depth),
+      warc_file = coalesce(i.warc_file, p.warc_file), warc_offset = coalesce(i.warc_offset, p.warc_offset),
       ${content}, extract = CASE WHEN i.content_mode > 0 THEN i.extract ELSE p.extract END
       FROM ${u.sql} WHERE p.url_id = i.url_id`, u.params);
   }
