@@ -9,7 +9,6 @@
 import type pg from 'pg';
 import { tsvectorLiteral } from './search-terms.js';
 import { BALANCE_MIGRATION } from './balance.js';
-import { SEARCH_MERGE_MIGRATION } from './search-merge.js';
 
 /** One schema step: SQL, or a function when rows must be rewritten by this program. */
 export type Migration = string | ((c: pg.PoolClient) => Promise<void>);
@@ -214,7 +213,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   );
   `,
   // v7: the search index's pending list grows to 64 MB and is merged off the write path (./search-merge.ts).
-  SEARCH_MERGE_MIGRATION,
+  'ALTER INDEX pages_search SET (gin_pending_list_limit = 65536)',
   // v8: where --warc archived each page's last response (as SQLite's v3): `crawl reparse` reads it (./reparse-target.ts).
   'ALTER TABLE pages ADD COLUMN warc_file TEXT, ADD COLUMN warc_offset BIGINT',
 ];

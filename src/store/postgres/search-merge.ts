@@ -69,6 +69,3 @@ export class SearchMerger {
     await this.pool.end().catch(() => {});
   }
 }
-
-/** Schema v7: the pending list may grow to 64 MB between merges (kB). */
-export const SEARCH_MERGE_MIGRATION = 'ALTER INDEX pages_search SET (gin_pending_list_limit = 65536)';
