@@ -27,12 +27,15 @@ const html = (title: string, body: string) => `<!doctype html><html><head><title
 /** 130,000 distinct 9-letter words: 1.17 MB of lexemes, over PostgreSQL's 1 MB per tsvector. */
 const HUGE = Array.from({ length: 130_000 }, (_, i) => `zq${i.toString(36).padStart(7, 'a')}`).join(' ');
 const PAGES: Record<string, string> = {
-  '/': html('Index', '<a href="/cafe">a</a> <a href="/hyphen">b</a> <a href="/title">c</a> <a href="/other">d</a> <a href="/huge">e</a>'),
+  '/': html('Index', '<a href="/cafe">a</a> <a href="/hyphen">b</a> <a href="/title">c</a> <a href="/other">d</a> <a href="/huge">e</a> <a href="/long">f</a>'),
   '/cafe': html('Café society', '<p>Crème brûlée recipes, ÉCLAIRS too.</p>'),
   '/hyphen': html('Modules', '<p>The foo-bar module ships in release v1.2 with naïve defaults.</p>'),
   '/title': html('widgetmod', '<p>Short page.</p>'),
   '/other': html('Elsewhere', `<p>${'widgetmod is mentioned here, widgetmod again. '.repeat(20)}</p>`),
   '/huge': html('Huge', `<p>sentinelearly ${HUGE}</p>`),
+  // Issue 23.5: a phrase past word 16,383, PostgreSQL's last tsvector position (bookindex.html's
+  // "write-ahead log" was at word ~20,000).
+  '/long': html('Index', `<p>${'filler '.repeat(20_000)}the write-ahead log ends here</p>`),
 };
 
 let db = '';
@@ -67,14 +70,18 @@ test('the tsquery keeps the web-search syntax and adds prefix* and title:', () =
   assert.equal(tsqueryOf(`${'x'.repeat(3000)} api`), "'api'", 'a word too long to be indexed is left out');
 });
 
-test('tsvectors stay within PostgreSQL limits: long words skipped, positions clamped, 256 per word', () => {
+test('tsvectors stay within PostgreSQL limits: long words skipped, positions wrapped past 16,383, 256 per word', () => {
   const v = tsvectorLiteral('Title', `${'x'.repeat(3000)} ${'word '.repeat(20_000)}`);
   assert.ok(!v.includes('xxx'), 'a word over 2046 bytes is not indexed');
   const positions = /'word':(\S+)/.exec(v)![1].split(',');
   assert.equal(positions.length, 256);
   assert.equal(tsvectorLiteral('A b', 'a b c'), "'a':1A,3B 'b':2A,4B 'c':5B");
   const far = tsvectorLiteral(null, `${'w '.repeat(17_000)}late`);
-  assert.match(far, /'late':16383B$/, 'positions past 16,383 are clamped, as to_tsvector does');
+  assert.match(far, /'late':618B$/, 'word 17,001 wraps to position 618 (to_tsvector would clamp it to 16,383)');
+  const wrap = tsvectorLiteral('x', `${'y '.repeat(16_382)}x z`);
+  assert.match(wrap, /'x':1A /, 'a text word wrapped onto its own title position is kept once, weight A');
+  assert.match(wrap, /'z':2B$/, 'after a wrap, text positions are weight B though they overlap the title\'s');
+  assert.match(tsvectorLiteral(null, `${'y '.repeat(16_382)}q y q`), /'q':2B,16383B$/, 'positions ascending after a wrap');
 });
 
 test('search matches across case and diacritics, hyphenated words as phrases, prefixes and title:', { skip }, async () => {
@@ -107,6 +114,13 @@ test('a page with over 1 MB of distinct words is stored and searchable by its fi
   assert.ok(r.rows[0].n > 1_000_000, 'the whole text is stored');
 });
 
+test('a phrase past word 16,383 (PostgreSQL\'s last position) is found, as on SQLite', { skip }, async () => {
+  assert.deepEqual(await search('"write-ahead log"'), ['/long']);
+  assert.deepEqual(await search('"write-ahead log"', copy), ['/long']);
+  assert.deepEqual(await search('"log ends here"'), ['/long']);
+  assert.deepEqual(await search('"here ends"'), [], 'words out of order are no phrase');
+});
+
 test('a v1 database is migrated: the search column is rebuilt from the stored pages', { skip }, async () => {
   const url = cluster!.newDatabase();
   const c = new pg.Client(url);
@@ -123,4 +137,23 @@ test('a v1 database is migrated: the search column is rebuilt from the stored pa
   assert.equal(r.rows[0].v, PG_MIGRATIONS.length);
   assert.equal(r.rows[0].s, "'body':4B 'creme':1A 'old':2B 'page':3B");
   assert.deepEqual(await search('creme', url), ['/p']);
+});
+
+test('a v8 database is migrated: long pages get vectors whose phrases reach their end, short ones are left', { skip }, async () => {
+  const url = cluster!.newDatabase();
+  await (await PostgresBackend.open(url)).close();
+  const c = new pg.Client(url);
+  await c.connect();
+  // As version 8 stored them: positions past 16,383 clamped (as to_tsvector clamps them).
+  await c.query(`INSERT INTO urls (id, url, host, first_seen_at) VALUES (1, 'http://h/long', 'h', 'now'), (2, 'http://h/short', 'h', 'now');
+    INSERT INTO pages (url_id, url, host, depth, source, run_id, fetched_at, status, title, text, first_fetched_at, search)
+    VALUES (1, 'http://h/long', 'h', 0, 'seed', 1, 'now', 200, 'Index', $1, 'now', to_tsvector('simple', 'Index ' || $1)),
+           (2, 'http://h/short', 'h', 0, 'seed', 1, 'now', 200, 'Short', 'short page', 'now', 'untouched'::tsvector);
+    UPDATE schema_version SET version = 8`.replaceAll('$1', `'${'filler '.repeat(20_000)}the write-ahead log'`));
+  assert.deepEqual(await search('"write-ahead log"', url), [], 'the clamped vector misses the phrase');
+  await (await PostgresBackend.open(url)).close();
+  const r = await c.query('SELECT url_id, search::text AS s FROM pages ORDER BY url_id');
+  await c.end();
+  assert.equal(r.rows[1].s, "'untouched'");
+  assert.deepEqual(await search('"write-ahead log"', url), ['/long']);
 });

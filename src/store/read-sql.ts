@@ -252,3 +252,12 @@ export function exportSql(req: ExportRequest, tables: string[], have: string[]):
   if (limit > 0) sql += ` LIMIT ${limit}`;
   return { sql, columns };
 }
+
+/**
+ * A page whose latest fetch succeeded, as an SQL condition on `pages` aliased `p` (the same text on
+ * both engines): a 2xx, or a 304 on a page whose content is stored; not a 4xx/5xx, not a network
+ * error or a skipped fetch (no status), not a page that now redirects. `crawl search` returns only
+ * these unless --all. `status IS NOT NULL` first keeps the condition false, never NULL.
+ */
+export const LIVE_PAGE_SQL =
+  `(p.status IS NOT NULL AND p.redirect_to IS NULL AND (p.status BETWEEN 200 AND 299 OR (p.status = 304 AND p.content_hash IS NOT NULL)))`;

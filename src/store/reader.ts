@@ -10,7 +10,7 @@ import { parseDb } from './location.js';
 import type { ChangesFilter, ExportRequest, ReadDialect } from './read-sql.js';
 import type { RunStatusReport } from './status-types.js';
 
-export { CHANGE_KINDS, type ChangesFilter, type ExportRequest } from './read-sql.js';
+export { CHANGE_KINDS, LIVE_PAGE_SQL, type ChangesFilter, type ExportRequest } from './read-sql.js';
 
 /** Report names of `crawl report` other than html. */
 export const SQL_REPORTS = ['broken-links', 'redirects', 'duplicates', 'orphans'] as const;
@@ -46,6 +46,16 @@ export interface SearchHit {
   snippet: string;
   /** Score within the hit's tier (title matches first): lower is better. */
   rank: number;
+  /** HTTP status of the page's latest fetch (null: a network error or no fetch). */
+  status: number | null;
+  /** Whether that fetch succeeded (see LIVE_PAGE_SQL in ./read-sql.ts); only live pages unless `all`. */
+  live: boolean;
+}
+
+/** `crawl search` options other than the terms and the limit. */
+export interface SearchOptions {
+  /** Also pages whose latest fetch failed, or that now redirect (marked `live: false`). */
+  all?: boolean;
 }
 
 /** The read side of one crawl database, opened read-only. */
@@ -63,8 +73,8 @@ export interface CrawlReader {
   report(name: SqlReportName): Promise<RowStream>;
   /** The rows of a SQL runner for the HTML report (./report-data.ts). */
   reportSql(): ReportSql;
-  /** The best `limit` matches of `terms`, title matches first. */
-  search(terms: string, limit: number): Promise<SearchHit[]>;
+  /** The best `limit` matches of `terms`, title matches first; only live pages unless `opts.all`. */
+  search(terms: string, limit: number, opts?: SearchOptions): Promise<SearchHit[]>;
   /** A table or view, streamed with constant memory. */
   exportRows(req: ExportRequest): Promise<RowStream>;
   /** One read-only statement of the user's, positional and (SQLite) named parameters bound. */

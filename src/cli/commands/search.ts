@@ -16,13 +16,19 @@ export interface SearchArgs extends OutputArgs {
   terms: string;
   /** Most results shown. @default 20 */
   limit: number;
+  /** Also pages whose latest fetch failed or that now redirect, marked by `live` and `status`. @default false */
+  all?: boolean;
 }
 
-/** Prints url, title and snippet of the best matches. */
+/**
+ * Prints url, title and snippet of the best matches: pages whose latest fetch succeeded, or with
+ * --all every page, each with its latest status and whether it is live.
+ */
 export async function runSearch(args: SearchArgs, out: OutputStream = process.stdout): Promise<number> {
   return withReader(args.db, async (r) => {
-    const hits = await r.search(args.terms, args.limit ?? 20);
-    const columns = args.format === 'table' ? ['url', 'title', 'snippet'] : ['url', 'title', 'snippet', 'rank'];
+    const all = args.all ?? false;
+    const hits = await r.search(args.terms, args.limit ?? 20, { all });
+    const columns = [...(args.format === 'table' ? ['url', 'title', 'snippet'] : ['url', 'title', 'snippet', 'rank']), ...(all ? ['live', 'status'] : [])];
     return writeRows(hits as unknown as Record<string, unknown>[], columns, args.format, out, { maxCell: 100 });
   });
 }
@@ -35,8 +41,13 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
     addOutputOptions(y)
       .positional('terms', { type: 'string', demandOption: true, describe: FTS_SYNTAX_HELP })
       .option('limit', { type: 'number', default: 20, describe: 'Most results shown' })
+      .option('all', {
+        type: 'boolean', default: false,
+        describe: 'Also pages whose latest fetch failed (4xx/5xx, network error) or that now redirect; columns live and status mark them',
+      })
       .example('$0 search "robots NEAR(crawl delay)"', 'pages about crawl delays')
-      .example('$0 search \'"site map" OR sitemap*\' --format json', 'a phrase or a prefix') as unknown as Argv<SearchArgs>,
+      .example('$0 search \'"site map" OR sitemap*\' --format json', 'a phrase or a prefix')
+      .example('$0 search robots --all', 'dead and redirecting pages too, marked') as unknown as Argv<SearchArgs>,
   handler: async (args) => {
     await runSearch(args);
   },

@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { BadInputError, DatabaseError } from '../../errors.js';
 import type { DbLocation } from '../location.js';
-import type { ChangesFilter, CrawlReader, ExportRequest, ReportSql, RowStream, SearchHit, Section, SqlReportName } from '../reader.js';
+import type { ChangesFilter, CrawlReader, ExportRequest, ReportSql, RowStream, SearchHit, SearchOptions, Section, SqlReportName } from '../reader.js';
 import {
   PG_DIALECT as D, changesFilter, changesSql, exportSql, noSuchRun, numberedParams, runsSql, statsRunSql, statsSectionsSql,
 } from '../read-sql.js';
@@ -99,8 +99,8 @@ export class PgReader implements CrawlReader {
     };
   }
 
-  search(terms: string, limit: number): Promise<SearchHit[]> {
-    return searchPagesPg(this.client, terms, limit);
+  search(terms: string, limit: number, opts: SearchOptions = {}): Promise<SearchHit[]> {
+    return searchPagesPg(this.client, terms, limit, opts.all ?? false);
   }
 
   async exportRows(req: ExportRequest): Promise<RowStream> {

@@ -216,15 +216,27 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   'ALTER INDEX pages_search SET (gin_pending_list_limit = 65536)',
   // v8: where --warc archived each page's last response (as SQLite's v3): `crawl reparse` reads it (./reparse-target.ts).
   'ALTER TABLE pages ADD COLUMN warc_file TEXT, ADD COLUMN warc_offset BIGINT',
+  // v9: positions past 16,383 wrap instead of clamping (search-terms.ts), so phrases are found to the end
+  // of a long page: the pages that may have that many words get their vectors again.
+  (c: pg.PoolClient) => rebuildSearch(c, 'length(coalesce(title, \'\')) + length(text) >= 32766', 50),
 ];
 
-/** v2: the generated search column becomes a plain one; stored pages get their vectors, 500 at a time. */
+/** v2: the generated search column becomes a plain one; stored pages get their vectors. */
 async function searchFromCrawler(c: pg.PoolClient): Promise<void> {
   await c.query(`ALTER TABLE pages DROP COLUMN search;
     ALTER TABLE pages ADD COLUMN search TSVECTOR;
     CREATE INDEX pages_search ON pages USING GIN (search);`);
+  await rebuildSearch(c, 'true', 500);
+}
+
+/**
+ * Builds again the search vector of the stored pages matching `where`, `batch` at a time (long pages:
+ * fewer). 32,766 characters of title and text is the least that holds 16,384 words (a letter and a
+ * separator each).
+ */
+async function rebuildSearch(c: pg.PoolClient, where: string, batch: number): Promise<void> {
   for (let after = -1; ;) {
-    const r = await c.query('SELECT url_id, title, text FROM pages WHERE url_id > $1 AND text IS NOT NULL ORDER BY url_id LIMIT 500', [after]);
+    const r = await c.query(`SELECT url_id, title, text FROM pages WHERE url_id > $1 AND text IS NOT NULL AND ${where} ORDER BY url_id LIMIT ${batch}`, [after]);
     if (!r.rows.length) return;
     await c.query('UPDATE pages SET search = v.s FROM unnest($1::bigint[], $2::tsvector[]) AS v(id, s) WHERE pages.url_id = v.id',
       [r.rows.map((x) => x.url_id), r.rows.map((x) => tsvectorLiteral(x.title, x.text))]);

@@ -43,12 +43,21 @@ export function searchWords(s: string): string[] {
  * The tsvector of a page, as PostgreSQL's input syntax: the title's words with weight A, then the
  * text's with weight B, positions counted on from the title's (as `setweight(…, 'A') ||
  * setweight(…, 'B')` would number them). Within PostgreSQL's limits: over-long words are skipped
- * (to_tsvector skips them too), positions past 16,383 are clamped and at most 256 are kept per
- * word, and a page whose vector would pass 1 MiB keeps its first words (to_tsvector would fail).
+ * (to_tsvector skips them too), at most 256 positions are kept per word, and a page whose vector
+ * would pass 1 MiB keeps its first words (to_tsvector would fail).
+ *
+ * Positions past 16,383 wrap around to 1 (word 16,384 is at 1, 16,385 at 2, …) where to_tsvector
+ * clamps them all to 16,383: a phrase (`a <-> b` needs b one position after a) is then found to the
+ * end of a long page, not only in its first 16,383 words. The price: a phrase split by a wrap is
+ * missed, and two words at adjacent positions of different 16,383-word segments read as a phrase.
  */
 export function tsvectorLiteral(title: string | null, text: string): string {
+  // A position of the title is stored negated (-3 is position 3, weight A): after a wrap, text
+  // positions overlap the title's, so the weight cannot be told from the position.
   const positions = new Map<string, number[]>();
-  let pos = 0;
+  let count = 0;
+  let wrapped = false;
+  let inTitle = true;
   let size = 0;
   const add = (s: string) => {
     const lower = s.toLowerCase();
@@ -58,7 +67,9 @@ export function tsvectorLiteral(title: string | null, text: string): string {
     re.lastIndex = 0;
     for (let m = re.exec(lower); m !== null; m = re.exec(lower)) {
       const w = ascii ? m[0] : normalizeWord(m[0]);
-      pos = pos < MAX_POSITION ? pos + 1 : MAX_POSITION;
+      count++;
+      const pos = ((count - 1) % MAX_POSITION) + 1;
+      if (pos === 1 && count > 1) wrapped = true;
       let list = positions.get(w);
       if (list === undefined) {
         const bytes = ascii ? w.length : Buffer.byteLength(w);
@@ -67,22 +78,25 @@ export function tsvectorLiteral(title: string | null, text: string): string {
         size += cost;
         list = [];
         positions.set(w, list);
-      } else if (list.length >= MAX_POSITIONS_PER_LEXEME || list[list.length - 1] === pos || size + 2 > MAX_VECTOR_BYTES) {
-        continue; // at most 256 positions; past 16,383 every word is at 16,383, once
+      } else if (list.length >= MAX_POSITIONS_PER_LEXEME || size + 2 > MAX_VECTOR_BYTES) {
+        continue; // at most 256 positions
+      } else if (wrapped && (list.includes(pos) || list.includes(-pos))) {
+        continue; // the word is at this position of an earlier segment: once (the first, maybe the title's)
       } else {
         size += 2;
       }
-      list.push(pos);
+      list.push(inTitle ? -pos : pos);
     }
   };
   if (title) add(title);
-  const titleEnd = pos;
+  inTitle = false;
   add(text);
   let out = '';
   // Words hold no quote or backslash (letters, digits, marks), so quoting needs no escapes.
   for (const [w, list] of positions) {
+    if (wrapped) list.sort((a, b) => Math.abs(a) - Math.abs(b)); // the input syntax wants them ascending
     out += out ? ` '${w}':` : `'${w}':`;
-    for (let i = 0; i < list.length; i++) out += `${i ? ',' : ''}${list[i]}${list[i] <= titleEnd ? 'A' : 'B'}`;
+    for (let i = 0; i < list.length; i++) out += `${i ? ',' : ''}${Math.abs(list[i])}${list[i] < 0 ? 'A' : 'B'}`;
   }
   return out;
 }

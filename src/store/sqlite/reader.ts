@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { BadInputError } from '../../errors.js';
-import type { CrawlReader, ChangesFilter, ExportRequest, ReportSql, RowStream, SearchHit, Section, SqlReportName } from '../reader.js';
+import type { CrawlReader, ChangesFilter, ExportRequest, ReportSql, RowStream, SearchHit, SearchOptions, Section, SqlReportName } from '../reader.js';
 import {
   SQLITE_DIALECT as D, changesFilter, changesSql, exportSql, noSuchRun, runsSql, statsRunSql, statsSectionsSql,
 } from '../read-sql.js';
@@ -83,8 +83,8 @@ export class SqliteReader implements CrawlReader {
     };
   }
 
-  async search(terms: string, limit: number): Promise<SearchHit[]> {
-    return searchPages(this.db, terms, limit);
+  async search(terms: string, limit: number, opts: SearchOptions = {}): Promise<SearchHit[]> {
+    return searchPages(this.db, terms, limit, opts.all ?? false);
   }
 
   async exportRows(req: ExportRequest): Promise<RowStream> {

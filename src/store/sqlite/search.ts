@@ -14,6 +14,7 @@
  */
 import type Database from 'better-sqlite3';
 import { BadInputError } from '../../errors.js';
+import { LIVE_PAGE_SQL } from '../read-sql.js';
 import type { SearchHit } from '../reader.js';
 
 /** The FTS5 query syntax, quoted in the error for a bad query. */
@@ -25,8 +26,11 @@ export const FTS_SYNTAX_HELP =
 const TITLE_WEIGHT = 5.0;
 const TEXT_WEIGHT = 1.0;
 
-/** Runs the search and returns the hits (small: at most `limit` rows). */
-export function searchPages(db: Database.Database, terms: string, limit = 20): SearchHit[] {
+/**
+ * Runs the search and returns the hits (small: at most `limit` rows): only pages whose latest fetch
+ * succeeded (LIVE_PAGE_SQL) unless `all`, which keeps the others, marked `live: false`.
+ */
+export function searchPages(db: Database.Database, terms: string, limit = 20, all = false): SearchHit[] {
   if (terms.trim() === '') throw new BadInputError(`search terms are empty. ${FTS_SYNTAX_HELP}`);
   if (!Number.isInteger(limit) || limit < 1) throw new BadInputError(`--limit ${limit}: give a whole number of at least 1`);
   // snippet column -1: FTS5 picks the column (title or text) with the best match.
@@ -35,19 +39,22 @@ export function searchPages(db: Database.Database, terms: string, limit = 20): S
   const stmt = db.prepare(
     `SELECT p.url AS url, p.title AS title,
             snippet(pages_fts, -1, '[', ']', '…', 16) AS snippet,
-            bm25(pages_fts, ${TITLE_WEIGHT}, ${TEXT_WEIGHT}) AS rank,
+            bm25(pages_fts, ${TITLE_WEIGHT}, ${TEXT_WEIGHT}) AS rank, p.status AS status, ${LIVE_PAGE_SQL} AS live,
             pages_fts.rowid IN (SELECT rowid FROM pages_fts WHERE pages_fts MATCH @titleQuery) AS in_title
      FROM pages_fts JOIN pages p ON p.url_id = pages_fts.rowid
-     WHERE pages_fts MATCH @terms
+     WHERE pages_fts MATCH @terms${all ? '' : ` AND ${LIVE_PAGE_SQL}`}
      ORDER BY in_title DESC,
               CASE WHEN in_title THEN length(p.title) - length(replace(p.title, ' ', '')) END,
               rank, p.url
      LIMIT @limit`,
   );
   try {
-    const rows = stmt.all({ terms, titleQuery: `title : (${terms})`, limit }) as (SearchHit & { in_title?: number })[];
-    for (const r of rows) delete r.in_title;
-    return rows;
+    const rows = stmt.all({ terms, titleQuery: `title : (${terms})`, limit }) as (Omit<SearchHit, 'live'> & { in_title?: number; live: number | boolean })[];
+    for (const r of rows) {
+      delete r.in_title;
+      r.live = r.live === 1;
+    }
+    return rows as SearchHit[];
   } catch (err) {
     const msg = (err as Error).message;
     // fts5 reports syntax errors as "fts5: syntax error near ..."; a word followed by ':' reads as a column filter.
