@@ -132,9 +132,10 @@ async function fullThenResume(db: string, failed: CliResult, free: () => void, f
   assert.equal(ok.n, site.reachablePaths().length, 'every reachable page stored after the resume');
 }
 
-test('disk full in the middle of a crawl (a 1 MiB tmpfs): exit 6, database intact, rerun resumes', async (t) => {
+test('disk full in the middle of a crawl (a 3 MiB tmpfs): exit 6, database intact, rerun resumes', async (t) => {
   const mnt = fs.mkdtempSync(path.join(dir, 'tmpfs-'));
-  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt], { encoding: 'utf8' });
+  // 3 MiB: the largest write batch fits (pages are committed before the disk fills), the crawl does not.
+  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mnt], { encoding: 'utf8' });
   if (m.status !== 0) return t.skip(`cannot mount a tmpfs here (${(m.stderr || m.error?.message || '').trim()}); the RLIMIT_FSIZE test covers this`);
   try {
     const db = path.join(mnt, 'crawl.db');
