@@ -90,7 +90,8 @@ export async function claimHost(c: pg.PoolClient, x: QueueContext, host: string,
   // The host stays this owner's while it has work (a write lets go once nothing is claimed or queued
   // there; a release or balancing sooner). The lease only grows: a heartbeat's later expiry is kept.
   if (rows.length) {
-    await c.query(`UPDATE hosts SET owner = $2, epoch = $3, released_at = NULL, has_queue = $5,
+    await c.query(`UPDATE hosts SET owner = $2, epoch = $3, released_at = NULL, has_queue = $5, last_owner = $2,
+        handovers = handovers + CASE WHEN last_owner IS NOT NULL AND last_owner <> $2 THEN 1 ELSE 0 END,
         lease_until = CASE WHEN owner = $2 AND epoch = $3 THEN greatest(lease_until, ${NOW_MS} + $4) ELSE ${NOW_MS} + $4 END,
         wanted_by = CASE WHEN wanted_by = $2 THEN NULL ELSE wanted_by END, budget_run = $6, budget_used = $7 WHERE host = $1`,
     [host, lease.owner, epoch, leaseMs, remaining > 0, x.runId, used + rows.length]);
