@@ -20,15 +20,21 @@ function assertUnlocked(db: string): void {
 }
 
 let site: Site;
+/** For the crash points: a crawl (~16 MB) far larger than the limits (3 MiB), whose largest write batch (~2.6 MB) fits. */
+let big: Site;
 let dir: string;
 let seeds: string;
+let bigSeeds: string;
 before(async () => {
   site = await startSite({ pages: 400, fanOut: 6, pageBytes: 6000, extras: false });
+  big = await startSite({ pages: 1500, fanOut: 6, pageBytes: 6000, extras: false, seed: 2 });
   dir = tempDir('crawl-dberr-');
   seeds = seedFile(dir, [site.url + '/']);
+  bigSeeds = seedFile(dir, [big.url + '/'], 'big.txt');
 });
 after(async () => {
   await site.close();
+  await big.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -114,13 +120,13 @@ async function fullThenResume(db: string, failed: CliResult, free: () => void, f
   free();
   const mid = inspect(db);
   assert.equal(mid.integrity, 'ok');
-  assert.ok(mid.pages > 0 && mid.pages < site.reachablePaths().length, `committed pages kept: ${mid.pages}`);
+  assert.ok(mid.pages > 0 && mid.pages < big.reachablePaths().length, `committed pages kept: ${mid.pages}`);
   // 'interrupted' is recorded when the full disk still has room for that one row; when it has not,
   // the run stays 'running', which the next run resumes the same way (a crashed run).
   assert.equal(mid.runs.length, 1);
   assert.ok(['interrupted', 'running'].includes(mid.runs[0]!.status), JSON.stringify(mid.runs));
   assertUnlocked(db);
-  const again = await runCli(['--urls', seeds, '--db', db, ...FAST]);
+  const again = await runCli(['--urls', bigSeeds, '--db', db, ...FAST]);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /resuming run 1/);
   const done = inspect(db);
@@ -129,7 +135,7 @@ async function fullThenResume(db: string, failed: CliResult, free: () => void, f
   const d = new Database(db, { readonly: true });
   const ok = d.prepare('SELECT count(DISTINCT url) n FROM pages WHERE status = 200').get() as { n: number };
   d.close();
-  assert.equal(ok.n, site.reachablePaths().length, 'every reachable page stored after the resume');
+  assert.equal(ok.n, big.reachablePaths().length, 'every reachable page stored after the resume');
 }
 
 test('disk full in the middle of a crawl (a 3 MiB tmpfs): exit 6, database intact, rerun resumes', async (t) => {
@@ -139,7 +145,7 @@ test('disk full in the middle of a crawl (a 3 MiB tmpfs): exit 6, database intac
   if (m.status !== 0) return t.skip(`cannot mount a tmpfs here (${(m.stderr || m.error?.message || '').trim()}); the RLIMIT_FSIZE test covers this`);
   try {
     const db = path.join(mnt, 'crawl.db');
-    const r = await runCli(['--urls', seeds, '--db', db, ...FAST]);
+    const r = await runCli(['--urls', bigSeeds, '--db', db, ...FAST]);
     await fullThenResume(db, r, () => { spawnSync('mount', ['-o', 'remount,size=64m', mnt]); }, /disk is full; free space and run again/);
   } finally {
     spawnSync('umount', [mnt]);
@@ -149,10 +155,10 @@ test('disk full in the middle of a crawl (a 3 MiB tmpfs): exit 6, database intac
 test('file size limit hit in the middle of a crawl (RLIMIT_FSIZE): exit 6, database intact, rerun resumes', async () => {
   const db = path.join(dir, 'fsize.db');
   // ulimit -f is in KiB; SIGXFSZ ignored so writes fail with EFBIG instead of killing the process.
-  // 3 MiB: the largest write batch (256 pages of ~10 KB here, however fast the crawl fills it) fits,
-  // so pages are committed before the limit; the whole crawl (~4.3 MB) does not. At 384 KiB a fast
-  // crawl's first batch alone was over the limit and nothing was ever committed.
-  const child = spawn('bash', ['-c', 'ulimit -f 3072; trap "" XFSZ; exec "$0" "$@"', process.execPath, BIN, '--urls', seeds, '--db', db, ...FAST],
+  // 3 MiB: the largest write batch (256 pages of ~10 KB, however fast the crawl fills it) fits, so
+  // pages are committed before the limit; the whole crawl (~16 MB) does not, by far. At 384 KiB a
+  // fast crawl's first batch alone was over the limit and nothing was ever committed.
+  const child = spawn('bash', ['-c', 'ulimit -f 3072; trap "" XFSZ; exec "$0" "$@"', process.execPath, BIN, '--urls', bigSeeds, '--db', db, ...FAST],
     { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
