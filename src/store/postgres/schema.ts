@@ -220,7 +220,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   // of a long page: the pages that may have that many words get their vectors again.
   (c: pg.PoolClient) => rebuildSearch(c, 'length(coalesce(title, \'\')) + length(text) >= 32766', 50),
   // v10: how often a host changed hands (a grant to another worker than the last): stable assignment, seen.
-  'ALTER TABLE hosts ADD COLUMN last_owner TEXT, ADD COLUMN handovers INTEGER NOT NULL DEFAULT 0',
+  'ALTER TABLE hosts ADD COLUMN IF NOT EXISTS last_owner TEXT, ADD COLUMN IF NOT EXISTS handovers INTEGER NOT NULL DEFAULT 0',
 ];
 
 /** v2: the generated search column becomes a plain one; stored pages get their vectors. */
