@@ -123,3 +123,16 @@ test('the heartbeat renews host rows only and skips a row another transaction ho
     await close();
   }
 });
+
+test('a host whose queued-work flag was lost in a race is found from the queue itself when no flagged host is left', { skip }, async () => {
+  const { w1, sql, close } = await two();
+  try {
+    await w1.enqueue([item('1'), item('2')]);
+    // The race: a claim counted the queue empty and cleared the flag while a write queued links there.
+    await sql("UPDATE hosts SET has_queue = false WHERE host = 'a.test'");
+    assert.deepEqual([...await w1.queuedByHost()], [['a.test', 2]], 'found through the queue index');
+    assert.deepEqual(await sql("SELECT has_queue FROM hosts WHERE host = 'a.test'"), [{ has_queue: true }], 'and the flag repaired');
+  } finally {
+    await close();
+  }
+});

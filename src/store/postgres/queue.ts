@@ -134,7 +134,18 @@ export class PgQueue {
    */
   async queuedByHost(): Promise<Map<string, number>> {
     const r = await this.x.pool.query('SELECT host FROM hosts WHERE has_queue ORDER BY host LIMIT $1', [QUEUED_HOSTS]);
-    const hosts = r.rows.map((x) => x.host as string);
+    let hosts = r.rows.map((x) => x.host as string);
+    // has_queue can miss a host: a claim that counted its queue empty clears the flag while a write
+    // of the same moment queues links there (the write's check saw the flag still set). So when no
+    // flagged host is left, the queue itself is read, one index descent per host, and flags repaired.
+    if (!hosts.length) {
+      const s = await this.x.pool.query(`WITH RECURSIVE t(h) AS (
+          (SELECT host FROM frontier WHERE state = 0 ORDER BY host LIMIT 1)
+          UNION ALL SELECT (SELECT host FROM frontier WHERE state = 0 AND host > t.h ORDER BY host LIMIT 1) FROM t WHERE t.h IS NOT NULL)
+        SELECT h FROM t WHERE h IS NOT NULL LIMIT $1`, [COUNTED_HOSTS]);
+      hosts = s.rows.map((x) => x.h as string);
+      if (hosts.length) await this.tx((c) => markQueued(c, hosts));
+    }
     // Counting costs an index probe per host (150 ms for 10,000 hosts): past COUNTED_HOSTS each is "at least one".
     if (hosts.length > COUNTED_HOSTS) return new Map(hosts.map((h) => [h, 1]));
     return hosts.length ? queuedOf(this.x.pool, 'SELECT unnest($1::text[]) AS host', [hosts]) : new Map();
