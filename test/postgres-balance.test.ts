@@ -42,7 +42,9 @@ test('workers that join later get hosts from the one holding them all; politenes
 
     const workers = await sql<{ pages: number }>(db, 'SELECT pages::int AS pages FROM run_workers ORDER BY joined_at');
     assert.equal(workers.length, 3);
-    assert.ok(workers[1].pages > 0 && workers[2].pages > 0, `the workers that joined got hosts: pages per worker ${workers.map((w) => w.pages).join(' / ')}`);
+    // A worker that a loaded machine starts late may find the hosts already shared out and the run
+    // nearly done (seen: 69 / 0 / 51): the joined workers together must have been given hosts.
+    assert.ok(workers[1].pages + workers[2].pages > 0, `the workers that joined got hosts: pages per worker ${workers.map((w) => w.pages).join(' / ')}`);
     for (const h of site.hosts) {
       assert.equal(h.maxInflight, 1, `${h.origin}: one request at a time across every worker`);
       // Half the delay: a loaded machine delays a worker's own sends by up to ~100 ms (postgres-faults.e2e.test.ts).
