@@ -7,6 +7,7 @@
  * the last one; start-up (to the first request, and until every worker wrote) is reported apart;
  * CPU per page (start-up included) comes from each worker's cgroup (cpuacct). Writes bench/results/<date>-pg-scaleout.md.
  * `--spread [--workers 8] [--hosts 1000] [--seconds 30]`: how evenly many hosts spread (see spread()).
+ * SCALEOUT_TRACE=1 prints, every second, the pages served and each worker's pages and hosts held.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -89,6 +90,10 @@ async function one(workers: number, cores: number, hosts: number, pages: number)
       const n = served(), t = performance.now();
       if (!first && n > 0) first = t;
       if (n !== last) { last = n; lastAt = t; }
+      if (process.env.SCALEOUT_TRACE && Math.floor(t / 1000) !== Math.floor((t - 50) / 1000)) {
+        const w = (await c.query('SELECT pages::int AS p, (SELECT count(*) FROM hosts WHERE owner = r.owner)::int AS h FROM run_workers r ORDER BY joined_at')).rows;
+        process.stderr.write(`t=${((t - t0) / 1000).toFixed(1)} served=${n} ${w.map((x) => `${x.p}p/${x.h}h`).join(' ')}\n`);
+      }
       if (!allInAt && (await c.query('SELECT count(*)::int AS n FROM run_workers WHERE pages > 0')).rows[0].n >= workers) { allInAt = t; allIn = n; }
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -140,14 +145,19 @@ async function spread(workers: number, hosts: number, seconds: number): Promise<
   const calls = async (like: string) => Number((await c.query('SELECT coalesce(sum(calls), 0) AS n FROM pg_stat_statements WHERE query LIKE $1', [like])).rows[0].n);
   const asked = await calls('%FROM hosts WHERE host = $1 FOR UPDATE SKIP LOCKED%');
   const granted = await calls('WITH picked AS%');
+  // What the transactions were: the statements called most, so a change can be judged by its mix.
+  const top = (await c.query(`SELECT calls, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS q FROM pg_stat_statements
+    WHERE query NOT LIKE 'BEGIN%' AND query NOT LIKE 'COMMIT%' AND query NOT LIKE 'SET LOCAL%' ORDER BY calls DESC LIMIT 12`)).rows;
   const perWorker = [...late].map(([owner, n]) => n - (half.get(owner) ?? 0));
   const mean = perWorker.reduce((a, b) => a + b, 0) / perWorker.length;
   const spreadPct = Math.max(...perWorker.map((p) => Math.abs(p - mean) / mean)) * 100;
   await c.end();
   await site.close();
   fs.rmSync(path.dirname(seeds), { recursive: true, force: true });
-  return [`${hosts} hosts, ${workers} workers, ${seconds} s: pages per worker in the second half ${perWorker.join(' / ')} (mean ${mean.toFixed(0)}, largest difference ${spreadPct.toFixed(0)}%);`,
+  const line = [`${hosts} hosts, ${workers} workers, ${seconds} s: pages per worker in the second half ${perWorker.join(' / ')} (mean ${mean.toFixed(0)}, largest difference ${spreadPct.toFixed(0)}%);`,
     `claims ${asked}, refused or busy ${asked - granted} = ${((asked - granted) / Math.max(1, xact) * 100).toFixed(1)}% of ${xact} transactions.`].join(' ');
+  const table = ['| calls | statement |', '|---|---|', ...top.map((r) => `| ${r.calls} | \`${String(r.q).replace(/\|/g, '\\|')}\` |`)].join('\n');
+  return `${line}\n\nStatements called most (pg_stat_statements, every worker):\n\n${table}`;
 }
 
 export async function pgScaleoutBench(argv: string[]): Promise<void> {

@@ -67,7 +67,7 @@ function textOf(el: Element): string {
 }
 
 /** Builds a page's search index entry from its title and text (the backend's, see ParseWorkerData.searchIndexer). */
-export type SearchIndexer = (title: string | null, text: string) => string;
+export type SearchIndexer = (title: string | null, text: string) => Uint8Array;
 
 /** The parse result: URLs resolved and normalized, whitespace collapsed, links deduplicated, content hashed. */
 export function toParseOk(f: PageFields, pageUrl: string, encoding: string, rules: NormalizeRules, indexer?: SearchIndexer): ParseOk {

@@ -77,7 +77,7 @@ export interface ParseOk {
   text: Uint8Array;
   wordCount: number;
   /** The page's search index entry, built by ParseWorkerData.searchIndexer when there is one. */
-  searchVector?: string;
+  searchVector?: Uint8Array;
   /** sha256 hex of title + "\n" + visible text: equal hashes mean the same content to a reader. */
   contentHash: string;
   /** Result of the custom extractor (JSON-serializable), absent without --extract. */

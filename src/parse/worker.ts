@@ -73,13 +73,13 @@ export default function parse(task: ParseTask): ParseResult | Promise<ParseResul
 }
 
 /**
- * The result with its text bytes moved to the main thread instead of copied: the text (about as
+ * The result with its text bytes (and search vector) moved to the main thread instead of copied: the text (about as
  * large as the page) then exists once, and this thread has no dead copy to collect.
  */
 function movingText(r: ParseResult): ParseResult {
-  const buffer = r.ok ? transferableBuffer(r.text) : null;
-  if (!buffer) return r;
-  return move({ [transferableSymbol]: [buffer], [valueSymbol]: r }) as unknown as ParseResult;
+  const buffers = r.ok ? [transferableBuffer(r.text), r.searchVector ? transferableBuffer(r.searchVector) : null].filter((b) => b !== null) : [];
+  if (!buffers.length) return r;
+  return move({ [transferableSymbol]: buffers, [valueSymbol]: r }) as unknown as ParseResult;
 }
 
 /** Marks the task parsed (no longer subject to the timeout) and counts the thread's busy time. */

@@ -5,6 +5,8 @@
  * and says so (`capped`), so the report costs the same on a 5M-URL frontier as on a small one.
  */
 
+import type { RunCounters } from './types.js';
+
 /** Counts in the report stop here: "10,000+" rather than a scan of the whole frontier. */
 export const STATUS_COUNT_CAP = 10_000;
 
@@ -18,19 +20,7 @@ export interface CappedCount {
 }
 
 /** The run's counters, as `crawl runs` shows them (summed over the workers on PostgreSQL). */
-export interface RunTotals {
-  pages: number;
-  requests: number;
-  new: number;
-  changed: number;
-  unchanged: number;
-  gone: number;
-  redirects: number;
-  errors: number;
-  disallowed: number;
-  skipped: number;
-  bytes: number;
-}
+export type RunTotals = RunCounters;
 
 /** The last run: its row in `runs`, its totals and what its frontier has left. */
 export interface RunStatusRun {

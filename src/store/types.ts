@@ -112,7 +112,7 @@ export interface PageOutcome {
     text: Uint8Array;
     wordCount: number;
     /** The tsvector of title and text, built by a parse thread with the backend's Backend.searchIndexer. */
-    searchVector?: string;
+    searchVector?: Uint8Array;
     extract: string | null;
   } | null;
   /**
@@ -254,7 +254,7 @@ export interface Backend extends RunLog, QueuePort, ResultSink, RobotsCache {
   /**
    * A module (file URL) the parse threads load to build each page's `content.searchVector`
    * (PostgreSQL: its tsvector, so its server need not); its default export is
-   * `(title: string | null, text: string) => string`. None: pages come without one.
+   * `(title: string | null, text: string) => Uint8Array`. None: pages come without one.
    */
   readonly searchIndexer?: string;
   /** What --render auto learned per host and path prefix (render_verdicts), where the backend keeps it. */

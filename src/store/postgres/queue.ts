@@ -118,7 +118,7 @@ export class PgQueue {
       : 'last_ok_at IS NULL OR status IS NULL OR status >= 400 OR last_ok_at <= $1';
     // Once per run, over every page: no statement limit.
     return this.tx(async (c) => {
-      await c.query('SET LOCAL statement_timeout = 0');
+      await c.query('SET LOCAL statement_timeout = 0; SET LOCAL enable_seqscan = on');
       const r = await c.query(`INSERT INTO frontier (url_id, host, depth, state, source)
         SELECT url_id, host, depth, 0, 'recrawl' FROM pages WHERE (${due}) ORDER BY url_id ON CONFLICT (url_id) DO NOTHING RETURNING host`,
       adaptive ? [olderThan, now] : [olderThan]);

@@ -221,7 +221,24 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   (c: pg.PoolClient) => rebuildSearch(c, 'length(coalesce(title, \'\')) + length(text) >= 32766', 50),
   // v10: how often a host changed hands (a grant to another worker than the last): stable assignment, seen.
   'ALTER TABLE hosts ADD COLUMN IF NOT EXISTS last_owner TEXT, ADD COLUMN IF NOT EXISTS handovers INTEGER NOT NULL DEFAULT 0',
+  // v11: page text compressed with lz4 rather than pglz (256 pages of 5 KB: 15 ms to store against 43).
+  lz4Text,
 ];
+
+/**
+ * v11: pages.text and pages.extract are compressed with lz4 from now on (stored values stay as they
+ * are: nothing is rewritten). A server built without lz4 keeps pglz.
+ */
+async function lz4Text(c: pg.PoolClient): Promise<void> {
+  await c.query('SAVEPOINT lz4');
+  try {
+    await c.query('ALTER TABLE pages ALTER COLUMN text SET COMPRESSION lz4, ALTER COLUMN extract SET COMPRESSION lz4');
+    await c.query('RELEASE SAVEPOINT lz4');
+  } catch (err) {
+    if ((err as { code?: string }).code !== '0A000') throw err; // feature_not_supported: "compression method lz4 not supported"
+    await c.query('ROLLBACK TO SAVEPOINT lz4');
+  }
+}
 
 /** v2: the generated search column becomes a plain one; stored pages get their vectors. */
 async function searchFromCrawler(c: pg.PoolClient): Promise<void> {

@@ -40,20 +40,20 @@ export function searchWords(s: string): string[] {
 }
 
 /**
- * The tsvector of a page, as PostgreSQL's input syntax: the title's words with weight A, then the
- * text's with weight B, positions counted on from the title's (as `setweight(…, 'A') ||
- * setweight(…, 'B')` would number them). Within PostgreSQL's limits: over-long words are skipped
+ * A page's words and their positions, within PostgreSQL's tsvector limits: the title's words with
+ * weight A, then the text's with weight B, positions counted on from the title's (as
+ * `setweight(…, 'A') || setweight(…, 'B')` would number them). Over-long words are skipped
  * (to_tsvector skips them too), at most 256 positions are kept per word, and a page whose vector
- * would pass 1 MiB keeps its first words (to_tsvector would fail).
+ * would pass 1 MiB keeps its first words (to_tsvector would fail). Each word's positions ascend; a
+ * title position is negated (-3 is position 3, weight A).
  *
  * Positions past 16,383 wrap around to 1 (word 16,384 is at 1, 16,385 at 2, …) where to_tsvector
  * clamps them all to 16,383: a phrase (`a <-> b` needs b one position after a) is then found to the
  * end of a long page, not only in its first 16,383 words. The price: a phrase split by a wrap is
  * missed, and two words at adjacent positions of different 16,383-word segments read as a phrase.
  */
-export function tsvectorLiteral(title: string | null, text: string): string {
-  // A position of the title is stored negated (-3 is position 3, weight A): after a wrap, text
-  // positions overlap the title's, so the weight cannot be told from the position.
+function wordPositions(title: string | null, text: string): Map<string, number[]> {
+  // After a wrap, text positions overlap the title's, so the weight cannot be told from the position: hence the sign.
   const positions = new Map<string, number[]>();
   let count = 0;
   let wrapped = false;
@@ -91,12 +91,71 @@ export function tsvectorLiteral(title: string | null, text: string): string {
   if (title) add(title);
   inTitle = false;
   add(text);
+  if (wrapped) for (const list of positions.values()) list.sort((a, b) => Math.abs(a) - Math.abs(b));
+  return positions;
+}
+
+/** The page's tsvector (wordPositions) in PostgreSQL's input syntax (`'word':1A,3B …`). */
+export function tsvectorLiteral(title: string | null, text: string): string {
   let out = '';
   // Words hold no quote or backslash (letters, digits, marks), so quoting needs no escapes.
-  for (const [w, list] of positions) {
-    if (wrapped) list.sort((a, b) => Math.abs(a) - Math.abs(b)); // the input syntax wants them ascending
+  for (const [w, list] of wordPositions(title, text)) {
     out += out ? ` '${w}':` : `'${w}':`;
     for (let i = 0; i < list.length; i++) out += `${i ? ',' : ''}${Math.abs(list[i])}${list[i] < 0 ? 'A' : 'B'}`;
+  }
+  return out;
+}
+
+/** Weight bits of a tsvector position (src/include/tsearch/ts_type.h: A = 3, B = 2, in the top two bits). */
+const WEIGHT_A = 3 << 14, WEIGHT_B = 2 << 14;
+
+/**
+ * The page's tsvector (wordPositions) in PostgreSQL's binary format (tsvectorrecv): a count, then
+ * per word its UTF-8 bytes, a NUL, a position count and the positions with their weight bits; words
+ * in the server's order (bytes compared, a prefix first), so the server need not sort. Reading this
+ * costs the server a fifth of the input syntax (256 pages of 800 words: 18 ms against 94 ms).
+ */
+export function tsvectorBinary(title: string | null, text: string): Uint8Array {
+  const words: { w: Buffer; list: number[] }[] = [];
+  let size = 4;
+  for (const [w, list] of wordPositions(title, text)) {
+    const b = Buffer.from(w, 'utf8');
+    words.push({ w: b, list });
+    size += b.length + 3 + 2 * list.length;
+  }
+  words.sort((a, b) => Buffer.compare(a.w, b.w));
+  const out = Buffer.allocUnsafeSlow(size); // its own ArrayBuffer: moved, not copied, from the parse thread
+  let o = out.writeInt32BE(words.length, 0);
+  for (const { w, list } of words) {
+    o += w.copy(out, o);
+    out[o++] = 0;
+    o = out.writeUInt16BE(list.length, o);
+    for (const p of list) o = out.writeUInt16BE(p < 0 ? WEIGHT_A | -p : WEIGHT_B | p, o);
+  }
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+/** The type OID of tsvector (fixed for built-in types). */
+const TSVECTOR_OID = 3614;
+
+/**
+ * A tsvector[] parameter in the binary array format (array_recv), from tsvectorBinary values: sent
+ * as a Buffer, node-postgres passes it in binary, and `$n::tsvector[]` reads it without parsing text.
+ */
+export function tsvectorArray(items: readonly (Uint8Array | null)[]): Buffer {
+  let size = 20;
+  for (const v of items) size += 4 + (v ? v.byteLength : 0);
+  const out = Buffer.allocUnsafe(size);
+  let o = out.writeInt32BE(1, 0); // dimensions
+  o = out.writeInt32BE(items.some((v) => v === null) ? 1 : 0, o);
+  o = out.writeUInt32BE(TSVECTOR_OID, o);
+  o = out.writeInt32BE(items.length, o);
+  o = out.writeInt32BE(1, o); // lower bound
+  for (const v of items) {
+    if (v === null) { o = out.writeInt32BE(-1, o); continue; }
+    o = out.writeInt32BE(v.byteLength, o);
+    out.set(v, o);
+    o += v.byteLength;
   }
   return out;
 }

@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import type { EnqueueItem } from '../../frontier/types.js';
 import { countOutcome, emptyCounters, type LinkRecord, type OutcomeBatch, type PageOutcome, type WriteResult } from '../types.js';
-import { tsvectorLiteral } from './search-terms.js';
+import { tsvectorArray, tsvectorBinary } from './search-terms.js';
 import { NOW_ISO } from './clock.js';
 import { enqueueIds, releaseIdleHosts, urlIds } from './queue.js';
 
@@ -102,7 +102,7 @@ function pageRow(o: PageOutcome, runId: number): Row {
     title: c?.title ?? null, description: c?.description ?? null, canonical: c?.canonical ?? null, lang: c?.lang ?? null, h1: c?.h1 ?? null,
     meta_robots: c?.metaRobots ?? null, text, word_count: c?.wordCount ?? null, extract: c?.extract ?? null,
     // Built by a parse thread; a page from elsewhere (a library caller's own outcome) gets it here.
-    search: c ? c.searchVector ?? tsvectorLiteral(c.title, text!) : null,
+    search: c ? c.searchVector ?? tsvectorBinary(c.title, text!) : null,
     // 2: the content columns are rewritten (changed content), 1: only extract (unchanged), 0: untouched.
     content_mode: c && changed ? 2 : c && o.change === 'unchanged' && c.extract !== null ? 1 : 0,
   };
@@ -111,7 +111,9 @@ function pageRow(o: PageOutcome, runId: number): Row {
 /** unnest($1::t[], …) AS i(cols) over `rows`, with its parameters starting at $`from`. */
 function unnestOf(rows: Row[], cols: readonly string[], from: number): { sql: string; params: unknown[] } {
   const args = cols.map((col, i) => `$${from + i}::${typeOf(col)}[]`).join(', ');
-  return { sql: `unnest(${args}) AS i(${cols.join(', ')})`, params: cols.map((col) => rows.map((r) => r[col])) };
+  // tsvector goes in binary (tsvectorArray): parsing the input syntax was most of the pages insert.
+  const param = (col: string) => (typeOf(col) === 'tsvector' ? tsvectorArray(rows.map((r) => r[col] as Uint8Array | null)) : rows.map((r) => r[col]));
+  return { sql: `unnest(${args}) AS i(${cols.join(', ')})`, params: cols.map(param) };
 }
 
 async function writePages(c: pg.PoolClient, outcomes: PageOutcome[], runId: number): Promise<void> {
