@@ -13,7 +13,7 @@ import type {
 import type { VerdictStore } from '../types.js';
 import { loadVerdicts, saveVerdicts } from './verdicts.js';
 import { BadInputError } from '../../errors.js';
-import { FairShare } from './balance.js';
+import { FairShare, worthAsking } from './balance.js';
 import { beginWithLimits, NOW_ISO, NOW_MS } from './clock.js';
 import { inTx, migrate, openPool, pgError, reconnecting, RUN_LOCK, safeLocation } from './db.js';
 import { ANY_CLAIMED, ANY_QUEUED, expireLeases, markQueued, pending, PgQueue, type QueueContext } from './queue.js';
@@ -197,7 +197,10 @@ export class PostgresBackend implements Backend {
    * thread): two at once would wait on each other's new URLs and frontier rows, and deadlock.
    */
   write(batch: OutcomeBatch): Promise<WriteResult> {
-    const next = this.writes.then(() => inTx(this.pool, this.location, (c) => writeBatch(c, batch), this.x.begin));
+    const next = this.writes.then(() => inTx(this.pool, this.location, async (c) => {
+      const r = await writeBatch(c, batch);
+      return { ...r, queuedByHost: await worthAsking(c, this.x.runId, this.x.leaseMs, this.x.share, batch.owner, r.queuedByHost) };
+    }, this.x.begin));
     if (batch.outcomes.some((o) => o.content)) void next.then(() => this.merger.wrote(), () => {});
     this.writes = next.catch(() => {});
     return next;

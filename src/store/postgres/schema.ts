@@ -8,7 +8,7 @@
  */
 import type pg from 'pg';
 import { tsvectorLiteral } from './search-terms.js';
-import { BALANCE_MIGRATION } from './balance.js';
+import { BALANCE_MIGRATION, WANTS_INDEX } from './balance.js';
 
 /** One schema step: SQL, or a function when rows must be rewritten by this program. */
 export type Migration = string | ((c: pg.PoolClient) => Promise<void>);
@@ -223,6 +223,8 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   'ALTER TABLE hosts ADD COLUMN IF NOT EXISTS last_owner TEXT, ADD COLUMN IF NOT EXISTS handovers INTEGER NOT NULL DEFAULT 0',
   // v11: page text compressed with lz4 rather than pglz (256 pages of 5 KB: 15 ms to store against 43).
   lz4Text,
+  // v12: an index on hosts.wanted_by: a worker's standing wants are counted (balance.ts).
+  WANTS_INDEX,
 ];
 
 /**
