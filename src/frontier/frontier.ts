@@ -66,7 +66,7 @@ export class Frontier {
 
   /** Learns which hosts have queued work. */
   async load(): Promise<void> {
-    this.scheduler.addQueued(await this.queue.queuedByHost());
+    this.scheduler.addQueued(await this.queue.queuedByHost(this.o.owner));
   }
 
   /**

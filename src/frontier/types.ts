@@ -122,8 +122,11 @@ export interface QueuePort {
    * with `adaptive`, a page's own recrawl interval decides. Returns the new entries per host.
    */
   enqueueDue(olderThan: string, adaptive: boolean, now: string): Promise<Map<string, number>>;
-  /** Queued (unclaimed) entries per host. */
-  queuedByHost(): Promise<Map<string, number>>;
+  /**
+   * Queued (unclaimed) entries per host. With `owner` (shared runs), the hosts worth that worker's
+   * asking: those no other live worker holds, and of the others only as many as balancing may give it.
+   */
+  queuedByHost(owner?: string): Promise<Map<string, number>>;
   /** Claims up to `limit` queued entries of `host` for `lease`, lowest depth first. */
   claim(host: string, limit: number, lease: Lease): Promise<Claim>;
   /**

@@ -175,7 +175,7 @@ export class PostgresBackend implements Backend {
 
   enqueue(items: EnqueueItem[]): Promise<Map<string, number>> { return this.queue.enqueue(items); }
   enqueueDue(olderThan: string, adaptive: boolean, now: string): Promise<Map<string, number>> { return this.queue.enqueueDue(olderThan, adaptive, now); }
-  queuedByHost(): Promise<Map<string, number>> { return reconnecting(this.location, () => this.queue.queuedByHost()); }
+  queuedByHost(owner?: string): Promise<Map<string, number>> { return reconnecting(this.location, () => this.queue.queuedByHost(owner)); }
   claim(host: string, limit: number, lease: Lease): Promise<Claim> { return this.queue.claim(host, limit, this.clamp(lease)); }
   renew(lease: Lease): Promise<RenewedHost[]> { return reconnecting(this.location, () => this.queue.renew(this.clamp(lease))); }
   release(owner: string, urlIds: number[], leaving?: boolean): Promise<void> { return this.queue.release(owner, urlIds, leaving); }

@@ -129,3 +129,28 @@ export async function worthAsking(c: pg.PoolClient, runId: number, leaseMs: numb
   }
   return out;
 }
+
+/**
+ * For an idle or starting worker that found `free` hosts no one holds: hosts other live workers hold
+ * that it may ask for, as many as it lacks of the fair share, from owners that would give them up
+ * (shouldYield's rule), the owners holding most first. Counts owners' hosts once (an index scan of
+ * the held hosts), then reads a few rows per owner.
+ */
+export async function hostsToAskFor(c: pg.PoolClient, runId: number, leaseMs: number, share: FairShare, owner: string,
+  free: number): Promise<string[]> {
+  const fair = await share.get(c, runId, leaseMs);
+  const holds = await heldBy(c, owner);
+  let lack = (fair === Infinity ? 1 : fair) - holds - free;
+  if (lack <= 0) return [];
+  const owners = (await c.query(`SELECT owner, count(*)::int AS n FROM hosts WHERE owner IS NOT NULL AND owner <> $1 AND lease_until >= ${NOW_MS}
+    GROUP BY owner ORDER BY n DESC, owner`, [owner])).rows as { owner: string; n: number }[];
+  const out: string[] = [];
+  for (const o of owners) {
+    if (lack <= 0) break;
+    if (o.n < holds + 2 && !(o.n > fair)) continue; // it would not give one up
+    const r = await c.query('SELECT host FROM hosts WHERE owner = $1 AND has_queue ORDER BY host LIMIT $2', [o.owner, Math.max(1, Math.min(lack, o.n - holds - 1))]);
+    for (const x of r.rows) out.push(x.host as string);
+    lack -= r.rows.length;
+  }
+  return out;
+}

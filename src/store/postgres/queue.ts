@@ -11,6 +11,7 @@
  */
 import type pg from 'pg';
 import type { Claim, EnqueueItem, HostPacing, Lease, RenewedHost } from '../../frontier/types.js';
+import { hostsToAskFor } from './balance.js';
 import { claimHost } from './claim.js';
 import { fromNow, NOW_ISO, NOW_MS } from './clock.js';
 import { inTx } from './db.js';
@@ -129,16 +130,25 @@ export class PgQueue {
   }
 
   /**
-   * Hosts with queued entries, up to QUEUED_HINT entries each (a claim answers the exact count),
-   * those of other live owners included (asking for them is how balancing learns who wants them).
+   * Hosts with queued entries, up to QUEUED_HINT entries each (a claim answers the exact count). With
+   * `owner`, hosts another live worker holds are left out but for those balancing may give it
+   * (balance.ts, hostsToAskFor): a worker joining a run of 1,000 hosts asked for each at once, and
+   * was refused hundreds of times for the few it could get.
    */
-  async queuedByHost(): Promise<Map<string, number>> {
-    const r = await this.x.pool.query('SELECT host FROM hosts WHERE has_queue ORDER BY host LIMIT $1', [QUEUED_HOSTS]);
+  async queuedByHost(owner?: string): Promise<Map<string, number>> {
+    const r = owner === undefined
+      ? await this.x.pool.query('SELECT host FROM hosts WHERE has_queue ORDER BY host LIMIT $1', [QUEUED_HOSTS])
+      : await this.x.pool.query(`SELECT host FROM hosts WHERE has_queue AND (owner IS NULL OR owner = $2 OR lease_until < ${NOW_MS})
+          ORDER BY host LIMIT $1`, [QUEUED_HOSTS, owner]);
     let hosts = r.rows.map((x) => x.host as string);
+    if (owner !== undefined) {
+      const x = this.x;
+      hosts.push(...await this.tx((c) => hostsToAskFor(c, x.runId, x.leaseMs, x.share, owner, hosts.length)));
+    }
     // has_queue can miss a host: a claim that counted its queue empty clears the flag while a write
     // of the same moment queues links there (the write's check saw the flag still set). So when no
     // flagged host is left, the queue itself is read, one index descent per host, and flags repaired.
-    if (!hosts.length) {
+    if (!hosts.length && !(await this.x.pool.query('SELECT 1 FROM hosts WHERE has_queue LIMIT 1')).rows.length) {
       const s = await this.x.pool.query(`WITH RECURSIVE t(h) AS (
           (SELECT host FROM frontier WHERE state = 0 ORDER BY host LIMIT 1)
           UNION ALL SELECT (SELECT host FROM frontier WHERE state = 0 AND host > t.h ORDER BY host LIMIT 1) FROM t WHERE t.h IS NOT NULL)
