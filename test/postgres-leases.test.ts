@@ -178,10 +178,10 @@ test('a stopping worker records its hosts\' pacing before it gives them back, ev
     const settled = new Promise<void>((r) => { changed = r; });
     assert.equal(frontier.next(Date.now()).kind, 'wait', 'the claim is under way');
     await settled;
-    const h = frontier.scheduler.host('a.test');
+    const h = frontier.host('a.test');
     assert.equal(h.buffer.length, 2, 'w1 holds both entries');
     const throttledAt = Date.now();
-    frontier.scheduler.backOff(h, throttledAt, 5_000); // a 429 Retry-After: 5, then a stop before any tick
+    frontier.backOff(h, throttledAt, 5_000); // a 429 Retry-After: 5, then a stop before any tick
     await frontier.releaseHeld();
     const next = await w2.claim('a.test', 5, lease('w2'));
     assert.deepEqual(next.entries, [], 'the next owner does not get the host before the Retry-After time');

@@ -77,12 +77,12 @@ test('frontier stage: queue sizes come from the backend; claims are leased and r
   let changes = 0;
   const f = new Frontier(b, { limits, claimSize: 4, owner: 'w1', leaseMs: 1_000, renewEveryMs: 100 }, () => { changes++; });
   await f.load();
-  assert.equal(f.scheduler.queued(), 10);
+  assert.equal(f.queued(), 10);
   assert.equal(f.next(Date.now()).kind, 'wait', 'the first answer starts a claim');
   assert.equal(f.claiming, true);
   while (f.claiming) await new Promise((r) => setTimeout(r, 1));
   assert.ok(changes > 0);
-  const h = f.scheduler.host('a.test');
+  const h = f.host('a.test');
   assert.equal(h.queued, 6, 'the claim answered how many stay queued');
   assert.equal(h.buffer.length, 4);
   const now = Date.now();
@@ -135,7 +135,7 @@ test(`at most ${MAX_CLAIMS} claims are under way at once; the others wait their 
   assert.equal(f.claiming, true);
   while (f.claiming) await new Promise((r) => setTimeout(r, 1));
   assert.equal(most, MAX_CLAIMS, 'claims overlapped up to the cap, never beyond');
-  for (const host of hosts) assert.equal(f.scheduler.host(host).buffer.length, 2, `${host} was claimed`);
+  for (const host of hosts) assert.equal(f.host(host).buffer.length, 2, `${host} was claimed`);
   // A stop with claims waiting: only those under way finish.
   await b.enqueue(hosts.map((host) => ({ url: `http://${host}/more`, host, depth: 0, source: 'seed' as const })));
   const g = new Frontier(b, { limits, claimSize: 4, owner: 'w2' }, () => {});
@@ -143,7 +143,7 @@ test(`at most ${MAX_CLAIMS} claims are under way at once; the others wait their 
   g.next(Date.now());
   g.dropQueuedClaims();
   while (g.claiming) await new Promise((r) => setTimeout(r, 1));
-  const claimed = hosts.filter((host) => g.scheduler.host(host).buffer.length > 0).length;
+  const claimed = hosts.filter((host) => g.host(host).buffer.length > 0).length;
   assert.ok(claimed <= MAX_CLAIMS, `${claimed} hosts claimed after the stop`);
-  assert.ok(hosts.every((host) => !g.scheduler.host(host).claiming), 'no host is left waiting for a claim');
+  assert.ok(hosts.every((host) => !g.host(host).claiming), 'no host is left waiting for a claim');
 });

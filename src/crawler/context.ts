@@ -4,7 +4,7 @@ import type { Fetcher } from '../fetch/types.js';
 import type { ParsePool } from '../parse/pool.js';
 import type { RobotsGate } from '../polite/robots-gate.js';
 import type { RobotsPolicy } from '../polite/robots.js';
-import type { Frontier } from '../frontier/frontier.js';
+import type { CrawlFrontier } from '../frontier/ports.js';
 import type { Scope } from '../url/scope.js';
 import type { NormalizeRules } from '../url/normalize.js';
 import type { Outbox } from '../store/outbox.js';
@@ -21,7 +21,8 @@ export interface CrawlContext {
   robots: RobotsPolicy | null;
   gate: RobotsGate;
   robotsToken: string;
-  frontier: Frontier;
+  /** The frontier through its crawler-facing interfaces only (../frontier/ports.ts). */
+  frontier: CrawlFrontier;
   scope: Scope;
   outbox: Outbox;
   hooks: CrawlHooks;

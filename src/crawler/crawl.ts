@@ -85,7 +85,7 @@ export async function runCrawl(opts: ResolvedOptions, hooks: CrawlHooks = {}, sc
       if (!browser) return undefined;
       render = new RenderStage(
         { mode: opts.render, executable: browser, concurrency: opts.renderConcurrency, timeoutMs: opts.renderTimeoutMs, fetchTypes: opts.renderFetch },
-        { fetcher: ctx.fetcher, gate: ctx.gate, scope: ctx.scope, scheduler: ctx.frontier.scheduler, limits: opts, verdicts: backend.verdicts, counted: () => ctx.outbox.request() });
+        { fetcher: ctx.fetcher, gate: ctx.gate, scope: ctx.scope, frontier: ctx.frontier, limits: opts, verdicts: backend.verdicts, counted: () => ctx.outbox.request() });
       return render;
     });
   } finally {
@@ -116,13 +116,13 @@ async function drive(
     retryUnavailableMs: opts.robotsRetryMs, timeoutMs: opts.totalTimeoutMs, onFetched: () => outbox.request(),
   });
   const ctx: CrawlContext = {
-    ...p, opts, robots, gate: new RobotsGate(robots, (host) => frontier.scheduler.robotsSpent(host)), robotsToken: productToken(opts.userAgent), frontier, outbox, hooks,
+    ...p, opts, robots, gate: new RobotsGate(robots, (host) => frontier.robotsSpent(host)), robotsToken: productToken(opts.userAgent), frontier, outbox, hooks,
     hardStop: ctl.hard.signal, health: new HostHealth(hooks.onHostDown), attempts: new Map(), chains: new Map(),
   };
   ctx.render = makeRender(ctx);
   await Promise.all([frontier.load(), ctx.render?.load()]);
   hooks.onStart?.({ runId: run.runId, resumed: run.resumed, joined: run.mode === 'joined', seeds: run.seedCount, db: backend.location, notices: run.notices });
-  if (!run.resumed && run.seedCount === 0 && frontier.scheduler.empty()) {
+  if (!run.resumed && run.seedCount === 0 && frontier.empty()) {
     throw new BadInputError('no seeds: give --urls FILE (one URL per line) or seeds in the config');
   }
   // Work that may still queue URLs while the loop runs: the rest of a large seed file, sitemaps.
@@ -134,7 +134,7 @@ async function drive(
   if (run.moreSeeds) inBackground(run.moreSeeds(() => background.ended), (err) => { frontier.failure ??= err; });
   if (opts.sitemaps && !run.resumed) inBackground(seedFromSitemaps(ctx, run.scopeOrigins), () => {});
   const progress = hooks.onProgress ? setInterval(() => hooks.onProgress!({
-    counters: outbox.counters, queued: frontier.scheduler.queued(), inflight: frontier.scheduler.inflight, elapsedMs: performance.now() - t0,
+    counters: outbox.counters, queued: frontier.queued(), inflight: frontier.inflight, elapsedMs: performance.now() - t0,
   }), PROGRESS_EVERY_MS) : undefined;
 
   let { reason, failure } = await runLoop(ctx, ctl, background).finally(() => { clearInterval(progress); ctl.dispose(); });

@@ -5,7 +5,7 @@
  * (written in batches) → its links reach the frontier with the write.
  */
 import type { FrontierEntry } from '../frontier/types.js';
-import type { HostState, Settled } from '../frontier/scheduler.js';
+import type { HostState, Settled } from '../frontier/ports.js';
 import type { FetchResult } from '../fetch/types.js';
 import type { PageOutcome } from '../store/types.js';
 import { baseOutcome, classify } from './classify.js';
@@ -15,8 +15,7 @@ import { ErrorCodes } from '../errors.js';
 
 /** Handles one entry through the whole pipeline; says how it settled (for limits and back-off). */
 export async function handleEntry(ctx: CrawlContext, h: HostState, entry: FrontierEntry): Promise<Settled> {
-  const { opts } = ctx;
-  const scheduler = ctx.frontier.scheduler;
+  const { opts, frontier } = ctx;
   if (entry.prior && entry.source !== 'recrawl' && isFresh(opts, entry.prior)) {
     ctx.outbox.skip(entry);
     return 'unfetched';
@@ -29,34 +28,34 @@ export async function handleEntry(ctx: CrawlContext, h: HostState, entry: Fronti
     return hostDown(ctx, h, entry);
   }
   if (gate.kind === 'retry') {
-    scheduler.holdUntil(h, gate.at);
-    scheduler.requeue(h, entry);
+    frontier.holdUntil(h, gate.at);
+    frontier.requeue(h, entry);
     return 'requeued';
   }
   if (gate.kind === 'settle') {
     await record(ctx, baseOutcome(entry, gate.change, gate.code, gate.message));
     return 'unfetched';
   }
-  scheduler.robotsKnown(h, gate.crawlDelayMs, Date.now());
+  frontier.robotsKnown(h, gate.crawlDelayMs, Date.now());
 
   const startedAt = Date.now();
   const res = await ctx.fetcher.fetch({ url: entry.url, headers: conditionalHeaders(entry.prior), signal: ctx.hardStop });
   ctx.outbox.request();
   if (ctx.hardStop.aborted) return 'abandoned'; // stays claimed: fetched again on resume
   const health = ctx.health.observe(h.host, res.errorCode ?? null, res.errorMessage ?? null, startedAt, Date.now());
-  if (health.kind === 'hold') scheduler.suspend(h, health.until);
-  else if (health.kind === 'up' && h.probing) scheduler.answered(h);
-  else if (health.kind === 'down' && !h.down) scheduler.giveUp(h);
+  if (health.kind === 'hold') frontier.suspend(h, health.until);
+  else if (health.kind === 'up' && h.probing) frontier.answered(h);
+  else if (health.kind === 'down' && !h.down) frontier.giveUp(h);
 
   const attempts = (ctx.attempts.get(entry.urlId) ?? 0) + 1;
   const throttled = res.status === 429 || res.status === 503;
   const now = Date.now();
-  if (throttled) scheduler.backOff(h, now, res.retryAfterMs);
+  if (throttled) frontier.backOff(h, now, res.retryAfterMs);
   if (res.retryable && attempts <= opts.retries && health.kind !== 'down') {
     ctx.attempts.set(entry.urlId, attempts);
     const wait = res.retryAfterMs ?? opts.retryDelayMs * 2 ** (attempts - 1) * (0.5 + Math.random());
     // This URL alone waits; the host goes on (a throttled host is already backed off as a whole).
-    scheduler.retryLater(h, entry, now + Math.min(wait, opts.maxCrawlDelayMs), now, !throttled);
+    frontier.retryLater(h, entry, now + Math.min(wait, opts.maxCrawlDelayMs), now, !throttled);
     return 'requeued';
   }
   ctx.attempts.delete(entry.urlId);
@@ -81,7 +80,7 @@ export async function handleEntry(ctx: CrawlContext, h: HostState, entry: Fronti
  */
 async function hostDown(ctx: CrawlContext, h: HostState, entry: FrontierEntry): Promise<Settled> {
   const down = ctx.health.down(h.host)!;
-  if (!h.down) ctx.frontier.scheduler.giveUp(h);
+  if (!h.down) ctx.frontier.giveUp(h);
   const o = baseOutcome(entry, 'error', ErrorCodes.HOST_DOWN, down.message);
   o.attempts = ctx.attempts.get(entry.urlId) ?? 0; // a URL waiting for its retry keeps the attempts it made
   ctx.attempts.delete(entry.urlId);

@@ -5,8 +5,7 @@
  */
 import type { StopReason } from '../store/types.js';
 import { FLUSH_EVERY_MS } from '../store/outbox.js';
-import type { Next } from '../frontier/frontier.js';
-import type { HostState } from '../frontier/scheduler.js';
+import type { HostState, Next } from '../frontier/ports.js';
 import type { FrontierEntry } from '../frontier/types.js';
 import type { CrawlContext } from './context.js';
 import type { StopController } from './controller.js';
@@ -21,14 +20,13 @@ const PARSE_BACKLOG_BYTES = 32 * 1024 * 1024;
 /** Runs the loop until the crawl ends; `background` is other work that may still queue URLs (sitemaps). */
 export async function runLoop(ctx: CrawlContext, ctl: StopController, background: { running: number }): Promise<{ reason: StopReason; failure: unknown }> {
   const { frontier, outbox, pool, opts } = ctx;
-  const s = frontier.scheduler;
   let failure: unknown = null;
-  const atMaxPages = () => opts.maxPages > 0 && s.started >= opts.maxPages;
-  const room = () => s.inflight < opts.concurrency && pool.pendingBytes < PARSE_BACKLOG_BYTES && !atMaxPages();
+  const atMaxPages = () => opts.maxPages > 0 && frontier.started >= opts.maxPages;
+  const room = () => frontier.inflight < opts.concurrency && pool.pendingBytes < PARSE_BACKLOG_BYTES && !atMaxPages();
   const launch = (h: HostState, entry: FrontierEntry) => {
-    s.start(h, Date.now());
+    frontier.start(h, Date.now());
     handleEntry(ctx, h, entry)
-      .then((how) => s.finish(h, how), (err) => { failure ??= err; s.finish(h, 'abandoned'); })
+      .then((how) => frontier.finish(h, how), (err) => { failure ??= err; frontier.finish(h, 'abandoned'); })
       .finally(() => ctl.poke());
   };
 
@@ -39,12 +37,12 @@ export async function runLoop(ctx: CrawlContext, ctl: StopController, background
     failure ??= frontier.failure ?? outbox.failure;
     if (failure) ctl.stop('error');
     if (ctl.reason) frontier.dropQueuedClaims();
-    outbox.maybeFlush(s.inflight > 0);
-    const idle = s.inflight === 0 && outbox.idle && !frontier.claiming;
+    outbox.maybeFlush(frontier.inflight > 0);
+    const idle = frontier.inflight === 0 && outbox.idle && !frontier.claiming;
     if (idle && ctl.reason) return { reason: ctl.reason, failure };
     if (idle && atMaxPages()) return { reason: 'max-pages', failure }; // seeds still streaming in are queued by the next run
     if (idle && background.running === 0) {
-      if (s.empty()) {
+      if (frontier.empty()) {
         if (!(await frontier.othersBusy(Date.now()))) return { reason: 'finished', failure };
       } else if (next.kind === 'wait' && next.untilMs === null) {
         return { reason: 'finished', failure }; // every host at a limit

@@ -4,8 +4,11 @@
  * claims carry a lease that a heartbeat renews, and leases others lost are taken back.
  */
 import type { EnqueueItem, Lease, QueuePort } from './types.js';
-import { Scheduler, type HostState, type SchedulerLimits } from './scheduler.js';
+import { Scheduler, type HostState, type SchedulerLimits, type Settled } from './scheduler.js';
 import type { FrontierEntry } from './types.js';
+import type { CrawlFrontier, Next } from './ports.js';
+
+export type { Next } from './ports.js';
 
 /** How long a claim is held without a heartbeat, and how often the heartbeat renews it. */
 export const LEASE_MS = 30_000;
@@ -34,11 +37,10 @@ export interface FrontierOptions {
   renewEveryMs?: number;
 }
 
-/** An entry to fetch now, or when to look again (null: nothing to wait for). */
-export type Next = { kind: 'entry'; host: HostState; entry: FrontierEntry } | { kind: 'wait'; untilMs: number | null };
-
-export class Frontier {
-  readonly scheduler: Scheduler;
+/** The frontier stage: the scheduler over the backend's queue, seen by the crawler through CrawlFrontier (./ports.ts). */
+export class Frontier implements CrawlFrontier {
+  /** Which host next, and its pacing: reached only through the methods below, never from outside. */
+  private readonly scheduler: Scheduler;
   /** A failed backend call: the crawl stops with it. */
   failure: unknown = null;
   private claims = 0;
@@ -96,6 +98,27 @@ export class Frontier {
   /** A stop: claims waiting for a slot are not started (those under way finish). */
   dropQueuedClaims(): void {
     for (const h of this.claimQueue.splice(0)) h.claiming = false;
+  }
+
+  // CrawlFrontier: the loop's counts and the pacing decisions, handed to the scheduler as they are
+  // (documented on the interfaces in ./ports.ts).
+  get inflight(): number { return this.scheduler.inflight; }
+  get started(): number { return this.scheduler.started; }
+  start(h: HostState, now: number): void { this.scheduler.start(h, now); }
+  finish(h: HostState, how: Settled): void { this.scheduler.finish(h, how); }
+  empty(): boolean { return this.scheduler.empty(); }
+  queued(): number { return this.scheduler.queued(); }
+  host(host: string): HostState { return this.scheduler.host(host); }
+  holdUntil(h: HostState, untilMs: number): void { this.scheduler.holdUntil(h, untilMs); }
+  requeue(h: HostState, entry: FrontierEntry): void { this.scheduler.requeue(h, entry); }
+  robotsKnown(h: HostState, crawlDelayMs: number | null, now: number): void { this.scheduler.robotsKnown(h, crawlDelayMs, now); }
+  robotsSpent(host: string): number { return this.scheduler.robotsSpent(host); }
+  suspend(h: HostState, until: number): void { this.scheduler.suspend(h, until); }
+  answered(h: HostState): void { this.scheduler.answered(h); }
+  giveUp(h: HostState): void { this.scheduler.giveUp(h); }
+  backOff(h: HostState, now: number, retryAfterMs?: number): void { this.scheduler.backOff(h, now, retryAfterMs); }
+  retryLater(h: HostState, entry: FrontierEntry, at: number, now: number, countFailure?: boolean): void {
+    this.scheduler.retryLater(h, entry, at, now, countFailure);
   }
 
   /** Adds URLs (one round trip) and counts them in. */

@@ -4,7 +4,7 @@
  * (the rendered DOM, or the response as fetched) with the same parse stage and extractors; `after()`
  * marks the outcome (pages.rendered, or RENDER_TIMEOUT / RENDER_FAILED) and feeds auto's learning.
  */
-import type { Scheduler } from '../frontier/scheduler.js';
+import type { PacingFrontier } from '../frontier/ports.js';
 import type { Fetcher, FetchResult } from '../fetch/types.js';
 import type { RobotsGate } from '../polite/robots-gate.js';
 import type { Scope } from '../url/scope.js';
@@ -26,7 +26,8 @@ export interface RenderDeps {
   fetcher: Fetcher;
   gate: RobotsGate;
   scope: Scope;
-  scheduler: Scheduler;
+  /** The crawl's per-host records, so sub-requests are paced with the crawl's own fetches. */
+  frontier: PacingFrontier;
   limits: { perHost: number; delayMs: number };
   /** Where auto's verdicts per host and path prefix are kept between runs (the database). */
   verdicts?: VerdictStore;
@@ -60,7 +61,7 @@ export class RenderStage {
     this.fetcher = deps.fetcher;
     this.pool = new BrowserPool(settings.executable, settings.concurrency);
     this.sub = new SubFetcher({
-      fetcher: deps.fetcher, gate: deps.gate, scope: deps.scope, pacer: new HostPacer(deps.scheduler, deps.limits),
+      fetcher: deps.fetcher, gate: deps.gate, scope: deps.scope, pacer: new HostPacer(deps.frontier, deps.limits),
       cache: this.cache, fetchTypes: settings.fetchTypes, counted: deps.counted,
     });
     this.learner = new AutoLearner(deps.verdicts);
