@@ -1,11 +1,13 @@
 /**
- * Search terms for PostgreSQL full-text search. One tokenizer serves pages (tsvectorLiteral, run in
- * the parse threads) and queries (src/store/postgres/tsquery.ts), so a query word finds the page
+ * Search terms for PostgreSQL full-text search. One tokenizer serves pages (tsvectorBinary, run in
+ * the parse threads; tsvectorLiteral where text is wanted) and queries (src/store/postgres/tsquery.ts), so a query word finds the page
  * word it was typed from whatever the server's locale or text-search parser would make of either:
  * a word is a run of letters, digits and marks (Unicode L, N, M, Co), lower-cased, with the
  * diacritics of Latin letters removed (`café` = `cafe`), as FTS5's `unicode61 remove_diacritics 2`
  * does on SQLite. Building the tsvector here rather than with to_tsvector() in the server moved
- * ~0.7 ms of server CPU per page (7 KB of text) into a parse thread (bench/results/2026-12-02-pg-ab.md).
+ * ~0.7 ms of server CPU per page (7 KB of text) into a parse thread (bench/results/2026-12-02-pg-ab.md);
+ * sending it in binary rather than as text saved the server the parse of it, another ~0.3 ms a page
+ * (bench/results/2026-12-07-pg-binary-ab.md).
  */
 
 const WORD = /[\p{L}\p{N}\p{M}\p{Co}]+/gu;
