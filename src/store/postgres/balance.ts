@@ -104,28 +104,33 @@ export const BALANCE_MIGRATION = `
 /**
  * Of the hosts a write just queued entries on, those `owner` should ask for: those no other live
  * worker holds, and while it holds fewer hosts than the fair share, as many of the others as it
- * lacks among those whose owner would give them up (asking is how it gets its share). A host its live owner keeps learns of the new work with the owner's
- * next heartbeat; asking for it anyway was most of the database's transactions (1,000 hosts, 8
- * workers: 13,026 refused claims out of 22,065 transactions, most for hosts another worker held).
+ * lacks among those whose owner would give them up (asking is how it gets its share). A host its
+ * live owner keeps learns of the new work with the owner's next heartbeat; asking for it anyway was
+ * most of the database's transactions (1,000 hosts, 8 workers: 13,026 claims that got nothing out of
+ * 22,065 transactions, most for hosts another worker held). Owners' hosts are counted only while
+ * `owner` is below the share, once per owner.
  */
 export async function worthAsking(c: pg.PoolClient, runId: number, leaseMs: number, share: FairShare, owner: string,
   queued: Map<string, number>): Promise<Map<string, number>> {
   if (!queued.size) return queued;
   const fair = await share.get(c, runId, leaseMs);
   if (fair === Infinity) return queued;
-  // Hosts another live worker holds, with how many hosts that worker holds.
-  const held = (await c.query(`WITH h AS (SELECT host, owner FROM hosts WHERE host = ANY($1) AND owner IS NOT NULL AND owner <> $2
-      AND lease_until >= ${NOW_MS})
-    SELECT h.host, (SELECT count(*)::int FROM hosts o WHERE o.owner = h.owner) AS theirs FROM h`, [[...queued.keys()], owner])).rows;
+  const held = (await c.query(`SELECT host, owner FROM hosts WHERE host = ANY($1) AND owner IS NOT NULL AND owner <> $2
+    AND lease_until >= ${NOW_MS}`, [[...queued.keys()], owner])).rows as { host: string; owner: string }[];
   if (!held.length) return queued;
-  const holds = await heldBy(c, owner);
   const out = new Map(queued);
+  const holds = await heldBy(c, owner);
+  let room = fair - holds;
+  const theirs = new Map<string, number>();
+  if (room > 0) {
+    const r = await c.query('SELECT owner, count(*)::int AS n FROM hosts WHERE owner = ANY($1) GROUP BY owner', [[...new Set(held.map((x) => x.owner))]]);
+    for (const x of r.rows) theirs.set(x.owner as string, x.n as number);
+  }
   // Below the share, the hosts whose owner would give them up (recordWant's rule), as many as it lacks.
-  let room = Math.max(0, fair - holds);
-  for (const r of held) {
-    const yields = holds < fair && (r.theirs >= holds + 2 || r.theirs > fair);
-    if (yields && room > 0) room--;
-    else out.delete(r.host as string);
+  for (const { host, owner: o } of held) {
+    const n = theirs.get(o) ?? 0;
+    if (room > 0 && (n >= holds + 2 || n > fair)) room--;
+    else out.delete(host);
   }
   return out;
 }
@@ -148,7 +153,8 @@ export async function hostsToAskFor(c: pg.PoolClient, runId: number, leaseMs: nu
   for (const o of owners) {
     if (lack <= 0) break;
     if (o.n < holds + 2 && !(o.n > fair)) continue; // it would not give one up
-    const r = await c.query('SELECT host FROM hosts WHERE owner = $1 AND has_queue ORDER BY host LIMIT $2', [o.owner, Math.max(1, Math.min(lack, o.n - holds - 1))]);
+    const take = Math.max(1, Math.min(lack, o.n - holds - 1));
+    const r = await c.query('SELECT host FROM hosts WHERE owner = $1 AND has_queue ORDER BY host LIMIT $2', [o.owner, take]);
     for (const x of r.rows) out.push(x.host as string);
     lack -= r.rows.length;
   }
