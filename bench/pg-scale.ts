@@ -92,7 +92,8 @@ async function workload(b: PostgresBackend, t: Timings, rounds: number, hosts: n
       held.push(...(await timed(t, 'claim (a free host, 8 entries)', () => b.claim(host, 8, lease()))).entries);
     }
     await timed(t, 'claim refused (a host another owner holds)', () => b.claim(`h${r % OWNED_HOSTS}.test`, 8, lease()));
-    await timed(t, 'heartbeat (renew; 32 hosts held)', () => b.renew(lease()));
+    // The hosts claimed keep queued work, so the worker keeps them: it holds 32 more every round.
+    await timed(t, `heartbeat (renew; 32 to ${32 * rounds} hosts held)`, () => b.renew(lease()));
     await timed(t, 'savePacing (32 hosts)', () => b.savePacing(owner, [...new Set(held.map((e) => e.host))].map((host) => ({
       host, nextAt: Date.now() + 500, crawlDelayMs: null, backoffMs: 0, robotsRetryAt: null, robotsFailures: 0 }))));
     const batch = held.slice(0, 256);
