@@ -41,7 +41,7 @@ export function sessionLimits(leaseMs: number): { idleInTxMs: number; lockMs: nu
  * serves: every statement of a crawler transaction looks rows up by key or reads an index range,
  * but the planner weighs a batch (a write's 5,120 links) against the table's size and, below about
  * a million URLs, joined it to a Seq Scan of `urls` and of `frontier` (300,000 URLs: 75–115 ms a
- * statement against 15 ms through the index, every write). A statement that must read a whole
+ * statement against 12 ms through the index, every write). A statement that must read a whole
  * table (the recrawl's enqueueDue) turns it back on.
  */
 export function beginWithLimits(leaseMs: number): string {
