@@ -5,7 +5,7 @@
  * and the page retried; no Chromium process outlives the crawl after a normal end, SIGINT or
  * SIGKILL of the crawler. Needs Chromium: skipped with the reason without it, failed in CI.
  */
-import { after, before, test, type TestContext } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { runCli, seedFile, startCli, tempDir } from './helpers/cli.js';
 import { alive, chromiumUnder, waitGone } from './helpers/processes.js';
 import { allPages } from './render-site/model.js';
 import { startRenderSite, type RenderSite } from './render-site/server.js';
-import { CHROMIUM, NO_CHROMIUM, crawlSite, siteOptions } from './render-site/crawl.js';
+import { CHROMIUM, crawlSite, needChromium, siteOptions } from './render-site/crawl.js';
 import { findBrowser } from '../src/render/find-browser.js';
 import { BrowserPool } from '../src/render/pool.js';
 import { ErrorCodes } from '../src/errors.js';
@@ -22,13 +22,6 @@ const dir = tempDir('crawl-render-pool-');
 let site: RenderSite;
 before(async () => { site = await startRenderSite(); }, { timeout: 120_000 });
 after(async () => { await site.close(); fs.rmSync(dir, { recursive: true, force: true }); });
-
-function needChromium(t: TestContext): boolean {
-  if (CHROMIUM) return true;
-  if (process.env.CI === 'true') assert.fail(NO_CHROMIUM);
-  t.skip(NO_CHROMIUM);
-  return false;
-}
 
 test('--render with no browser: exit 2 before any fetch, naming the apt package', { timeout: 60_000 }, async () => {
   const r = await runCli(['--urls', '-', '--db', path.join(dir, 'none.db'), '--render', 'always', '--browser', path.join(dir, 'no-such-chromium'), '--no-progress'],

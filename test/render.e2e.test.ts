@@ -4,25 +4,18 @@
  * for. Needs Chromium (Debian: apt-get install chromium; .ci/run installs it): skipped with the
  * reason without it, failed in CI.
  */
-import { after, before, test, type TestContext } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { tempDir } from './helpers/cli.js';
 import { allPages, pageData } from './render-site/model.js';
 import { startRenderSite, type RenderSite } from './render-site/server.js';
-import { CHROMIUM, NO_CHROMIUM, crawlSite, siteOptions } from './render-site/crawl.js';
+import { crawlSite, needChromium, siteOptions } from './render-site/crawl.js';
 
 const dir = tempDir('crawl-render-');
 let site: RenderSite;
 before(async () => { site = await startRenderSite(); }, { timeout: 120_000 });
 after(async () => { await site.close(); fs.rmSync(dir, { recursive: true, force: true }); });
-
-function needChromium(t: TestContext): boolean {
-  if (CHROMIUM) return true;
-  if (process.env.CI === 'true') assert.fail(NO_CHROMIUM);
-  t.skip(NO_CHROMIUM);
-  return false;
-}
 
 const pages = allPages();
 assert.ok(pages.length >= 200, 'at least 200 labelled pages');

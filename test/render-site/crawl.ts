@@ -1,5 +1,7 @@
 /** Crawls of the render test site, and what they stored, for the render tests and the bench. */
+import assert from 'node:assert/strict';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { crawl } from '../../src/index.js';
 import type { CrawlOptions } from '../../src/options/options.js';
@@ -10,6 +12,14 @@ export const CHROMIUM = findChromium();
 
 /** Why render tests are skipped here, or fail in CI (they never pass unseen). */
 export const NO_CHROMIUM = 'chromium is not installed (Debian: apt-get install -y chromium; .ci/run installs it; or set CHROMIUM=/path/to/chrome)';
+
+/** Whether a render test can run: skipped with NO_CHROMIUM where there is no browser, a failure under CI=true. */
+export function needChromium(t: TestContext): boolean {
+  if (CHROMIUM) return true;
+  if (process.env.CI === 'true') assert.fail(NO_CHROMIUM);
+  t.skip(NO_CHROMIUM);
+  return false;
+}
 
 /** Options of a quick local crawl of the given URLs only (depth 0: the seed list is the site). */
 export function siteOptions(dir: string, name: string, urls: string[], extra: Partial<CrawlOptions> = {}): Partial<CrawlOptions> & { seeds: string[] } {
