@@ -2,7 +2,8 @@
  * One page's render inside its fresh context: every request is intercepted (the main document is
  * answered with the bytes already fetched, everything else by ./subfetch.ts), WebSockets are
  * refused (service workers are blocked by the pool's contexts), and the page is read once it has settled: `load`, then at most LIMITS.idleOpen requests
- * open for LIMITS.idleMs and none held back by the crawler's own pacing, capped at LIMITS.settleCapMs
+ * open for LIMITS.idleMs and none held back by the crawler's own pacing, capped at LIMITS.settleCapMs of
+ * the page's own time (time a request waits for the crawler's pacing does not count)
  * (long-lived connections are refused, so they never hold it).
  */
 import type { Page, Route } from 'playwright-core';
@@ -69,10 +70,15 @@ export async function renderPage(
 
   await page.goto(doc.url, { waitUntil: 'load', timeout: 0 });
   if (quietSince !== null) quietSince = Date.now(); // the quiet time counts from `load`
-  const capAt = Date.now() + LIMITS.settleCapMs;
+  let capAt = Date.now() + LIMITS.settleCapMs;
   while (Date.now() < capAt && !signal.aborted) {
     if (quietSince !== null && Date.now() - quietSince >= LIMITS.idleMs) break;
+    const before = Date.now();
     await new Promise((r) => setTimeout(r, 50));
+    // While a request is held back by the crawler's own pacing the page waits for us, not for the
+    // site: the cap does not run then (the render timeout still bounds the whole render). Four pages
+    // rendered at once on one host paced 600 ms apart had a page's data request wait past the cap.
+    if (budget.waiting > 0) capAt += Date.now() - before;
   }
   const html = await page.content();
   return { html, budget };
