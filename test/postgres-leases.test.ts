@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Frontier } from '../src/frontier/frontier.js';
-import type { QueuePort } from '../src/frontier/types.js';
+import type { FrontierEntry, QueuePort } from '../src/frontier/types.js';
 import { PostgresBackend } from '../src/store/postgres/backend.js';
-import { BUSY_RETRY_MS } from '../src/store/postgres/queue.js';
+import { WANT_RETRY_MS } from '../src/store/postgres/queue.js';
 import { okOutcome } from './backend/contract.js';
 import { pgCluster } from './helpers/pg.js';
 
@@ -25,7 +25,7 @@ async function two(optionsJson = '{}') {
   const w2 = await PostgresBackend.open(url);
   const { run } = await w1.openRun({ optionsJson, owner: 'w1' });
   await w2.openRun({ optionsJson: '{}', owner: 'w2' });
-  return { w1, w2, run, close: async () => { await w1.close(); await w2.close(); } };
+  return { w1, w2, run, url, close: async () => { await w1.close(); await w2.close(); } };
 }
 
 test('a host is one owner\'s at a time; the next owner waits --delay from the moment the last one let go', { skip }, async () => {
@@ -136,6 +136,41 @@ test('--max-pages and --max-pages-per-host are budgets of the whole run, over ev
   }
 });
 
+test('--max-pages is a counter: claims racing on many hosts spend it exactly; expiry, takeover and skipped entries give it back', { skip }, async () => {
+  const url = cluster!.newDatabase();
+  const ws = await Promise.all([1, 2, 3, 4].map(() => PostgresBackend.open(url)));
+  const hosts = Array.from({ length: 24 }, (_, i) => `h${i}.test`);
+  try {
+    const { run } = await ws[0].openRun({ optionsJson: JSON.stringify({ maxPages: 50, maxPagesPerHost: 4 }), owner: 'w0' });
+    for (let i = 1; i < ws.length; i++) await ws[i].openRun({ optionsJson: '{}', owner: `w${i}` });
+    await ws[0].enqueue(hosts.flatMap((h) => [1, 2, 3, 4, 5].map((n) => item(String(n), h))));
+    // Every worker claims every host at once (each host goes to one of them): 24 hosts × 4 > 50.
+    const claims = await Promise.all(ws.flatMap((w, i) => hosts.map((h) => w.claim(h, 3, lease(`w${i}`, 400)))));
+    const taken = claims.flatMap((c) => c.entries);
+    assert.equal(taken.length, 50, 'the budget is spent exactly, never more');
+    assert.equal(new Set(taken.map((e) => e.urlId)).size, 50);
+    assert.equal((await ws[1].claim('h0.test', 3, lease('w1'))).entries.length, 0, 'nothing left to claim');
+    // The leases run out: the claims go back to the queue and to both budgets.
+    await new Promise((r) => setTimeout(r, 450));
+    await ws[1].requeueExpired(Date.now());
+    const again = await Promise.all(hosts.map((h) => ws[1].claim(h, 10, lease('w1'))));
+    const n = again.map((c) => c.entries.length);
+    assert.equal(n.reduce((a, b) => a + b, 0), 50, 'expired claims gave the run budget back');
+    assert.ok(n.every((k) => k <= 4), `per host at most 4 (${n.join(' ')})`);
+    assert.ok(n.filter((k) => k === 4).length >= 8, `expired claims gave the hosts' budgets back (${n.join(' ')})`);
+    // Two entries skipped (fresh) and one written: the skipped two may be claimed again elsewhere.
+    const mine = again.flatMap((c) => c.entries);
+    await ws[1].write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(mine[0])], skipped: mine.slice(1, 3), requests: 1 });
+    const more = (await Promise.all(hosts.map((h) => ws[2].claim(h, 10, lease('w2'))))).flatMap((c) => c.entries);
+    assert.equal(more.length, 2, 'the skipped entries gave their budget back (claimed on hosts w1 does not hold)');
+    await ws[1].release('w1', mine.slice(3).map((e) => e.urlId), true);
+    const rest = (await Promise.all(hosts.map((h) => ws[2].claim(h, 10, lease('w2'))))).flatMap((c) => c.entries);
+    assert.equal(rest.length, 47, 'released entries gave their budget back; the written page did not');
+  } finally {
+    await Promise.all(ws.map((w) => w.close()));
+  }
+});
+
 test('pacing goes with the host: the next owner gets the Crawl-delay, back-off and next start its last owner recorded', { skip }, async () => {
   const { w1, w2, run, close } = await two();
   try {
@@ -220,36 +255,69 @@ test('robots.txt retries go to the next owner of the same run, not to the next r
   }
 });
 
-test('balancing: a worker refused a host records its want; the owner gives it up when it holds two more; a worker with hosts asks less often', { skip }, async () => {
-  const { w1, w2, close } = await two();
+test('balancing: a worker refused a host records its want; the owner gives it up when it holds two more, and the asker is told', { skip }, async () => {
+  const { w1, w2, run, close } = await two();
   try {
     await w1.enqueue(['a', 'b', 'c', 'd'].flatMap((h) => [item('1', `${h}.test`), item('2', `${h}.test`)]));
-    for (const h of ['a', 'b', 'c']) assert.equal((await w1.claim(`${h}.test`, 1, lease('w1'))).entries.length, 1);
-    // w2 holds nothing: it asks again in 2 s, and its want is on the row.
+    const first = new Map<string, FrontierEntry>();
+    for (const h of ['a', 'b', 'c']) {
+      const c = await w1.claim(`${h}.test`, 1, lease('w1'));
+      assert.equal(c.entries.length, 1);
+      first.set(h, c.entries[0]);
+    }
+    // w2 holds nothing: its want is on the row, and it asks again in 8 s (told sooner when w1 lets go).
     let t = Date.now();
     const refused = await w2.claim('a.test', 5, lease('w2'));
     assert.deepEqual(refused.entries, []);
-    assert.ok(refused.busyUntil! >= t + BUSY_RETRY_MS - SLACK && refused.busyUntil! <= Date.now() + BUSY_RETRY_MS + SLACK);
+    assert.ok(refused.busyUntil! >= t + WANT_RETRY_MS - SLACK && refused.busyUntil! <= Date.now() + WANT_RETRY_MS + SLACK);
     // w1 holds 3 >= 0 + 2: on its next claim of a.test it gives the host up instead.
     const yielded = await w1.claim('a.test', 5, lease('w1'));
     assert.deepEqual(yielded.entries, [], 'no more claims on a host being given up');
-    // w1 still holds a.test's first claim, so the host is let go when that is written; release does it here.
-    await w1.release('w1', (await pgHolds(w1, 'w1', 'a.test')));
+    assert.deepEqual((await w2.renew(lease('w2'))).filter((h) => h.offered), [], 'not let go yet: w1 holds a claim there');
+    // w1 still holds a.test's first claim: the write of it lets the host go (work is still queued there),
+    // and w2 learns it from its next write or heartbeat instead of asking again.
+    await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(first.get('a')!)], skipped: [], requests: 1 });
+    assert.deepEqual((await w2.write({ runId: run.id, owner: 'w2', outcomes: [], skipped: [], requests: 0 })).offered, ['a.test']);
+    assert.deepEqual((await w2.renew(lease('w2'))).filter((h) => h.offered).map((h) => h.host), ['a.test']);
+    assert.deepEqual((await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(first.get('b')!)], skipped: [], requests: 1 })).offered, [],
+      'a host with work and no want stays with its owner');
+    assert.equal((await w1.pool.query("SELECT owner FROM hosts WHERE host = 'b.test'")).rows[0].owner, 'w1');
     const taken = await w2.claim('a.test', 5, lease('w2'));
-    assert.equal(taken.entries.length, 2, 'the worker that asked takes the host');
+    assert.equal(taken.entries.length, 1, 'the worker that asked takes the host (w1 wrote the other page)');
     // w1 (holding 2, b and c) asks for a.test back: w2 holds 1, so 2 >= 1 + 2 is false and w2 keeps it.
     t = Date.now();
     const again = await w1.claim('a.test', 5, lease('w1'));
     assert.deepEqual(again.entries, []);
-    assert.ok(again.busyUntil! >= t + BUSY_RETRY_MS * 3 - SLACK, 'a worker holding 2 hosts asks again in 6 s, not 2');
+    assert.ok(again.busyUntil! >= t + 30_000, 'a worker the owner would not give the host to asks again when the lease would end');
     assert.deepEqual((await w2.claim('a.test', 5, lease('w2'))).busyUntil, undefined, 'w2 keeps claiming it');
   } finally {
     await close();
   }
 });
 
-/** The url ids `owner` holds claims on in `host`. */
-async function pgHolds(b: PostgresBackend, owner: string, host: string): Promise<number[]> {
-  const r = await b.pool.query('SELECT url_id FROM frontier WHERE owner = $1 AND host = $2 AND state = 1', [owner, host]);
-  return r.rows.map((x) => Number(x.url_id));
-}
+test('balancing: a free host a write queues work on is reserved for the writer below its share; the other writers leave it to it', { skip }, async () => {
+  const { w1, w2, run, url, close } = await two();
+  const w3 = await PostgresBackend.open(url);
+  try {
+    await w3.openRun({ optionsJson: '{}', owner: 'w3' });
+    await w1.enqueue(['a', 'b', 'c', 'd', 'e', 'f'].flatMap((h) => [item('1', `${h}.test`), item('2', `${h}.test`)]));
+    for (const h of ['a', 'b', 'c', 'd']) assert.equal((await w1.claim(`${h}.test`, 1, lease('w1'))).entries.length, 1);
+    const e = (await w2.claim('e.test', 1, lease('w2'))).entries[0];
+    const f = (await w3.claim('f.test', 1, lease('w3'))).entries[0];
+    // w2 (1 host, below the share) queues the first page of x.test, a host no one holds: it is w2's to take.
+    const r2 = await w2.write({ runId: run.id, owner: 'w2', outcomes: [okOutcome(e, [item('1', 'x.test')])], skipped: [], requests: 1 });
+    assert.deepEqual([[...r2.queuedByHost.keys()], r2.offered], [['x.test'], ['x.test']]);
+    // w3 links there too a moment later: x.test is not handed to its frontier, and a claim is told to wait.
+    const r3 = await w3.write({ runId: run.id, owner: 'w3', outcomes: [okOutcome(f, [item('2', 'x.test')])], skipped: [], requests: 1 });
+    assert.deepEqual([[...r3.queuedByHost.keys()], r3.offered], [[], []], 'reserved for w2: w3 does not ask');
+    const t = Date.now();
+    const left = await w3.claim('x.test', 5, lease('w3'));
+    assert.deepEqual(left.entries, []);
+    assert.ok(left.busyUntil! >= t + 5_000, 'w3 waits for the reservation to run out, not 2 s');
+    assert.equal((await w2.claim('x.test', 5, lease('w2'))).entries.length, 2, 'w2 takes it');
+  } finally {
+    await w3.close();
+    await close();
+  }
+});
+

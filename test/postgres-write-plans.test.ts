@@ -50,7 +50,7 @@ test('a 256-page write with 5,120 links scans no table of a 60,000-URL crawl', {
     let scans: unknown[];
     try {
       await w.query(beginWithLimits(60_000));
-      const r = await writeBatch(w as unknown as pg.PoolClient, { runId: run.id, owner: 'w', outcomes, skipped: [], requests: 256 });
+      const r = await writeBatch(w as unknown as pg.PoolClient, { runId: run.id, owner: 'w', outcomes, skipped: [], requests: 256 }, { runId: run.id, maxPages: 0, maxPagesPerHost: 0 });
       assert.deepEqual(r.rejected, []);
       scans = (await w.query(`SELECT relname, seq_scan::int AS n FROM pg_stat_xact_user_tables
         WHERE relname IN ('urls', 'frontier', 'pages', 'links') AND seq_scan > 0 ORDER BY relname`)).rows;

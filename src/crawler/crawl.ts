@@ -110,7 +110,7 @@ async function drive(
   const frontier = new Frontier(backend, {
     limits: opts, claimSize: Math.max(8, opts.perHost * 4), owner, leaseMs: opts.leaseMs, renewEveryMs: opts.heartbeatMs,
   }, () => ctl.poke());
-  const outbox = new Outbox(backend, run.runId, owner, (r) => frontier.added(r.queuedByHost), () => ctl.poke());
+  const outbox = new Outbox(backend, run.runId, owner, (r) => frontier.added(r.queuedByHost, r.offered), () => ctl.poke());
   const robots = opts.ignoreRobots ? null : new RobotsPolicy({
     fetcher: p.fetcher, store: backend, userAgent: opts.userAgent, maxCrawlDelayMs: opts.maxCrawlDelayMs,
     retryUnavailableMs: opts.robotsRetryMs, timeoutMs: opts.totalTimeoutMs, onFetched: () => outbox.request(),

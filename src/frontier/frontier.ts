@@ -131,9 +131,16 @@ export class Frontier implements CrawlFrontier {
     return n;
   }
 
-  /** Queue growth the backend reported elsewhere (a write's links). */
-  added(counts: Map<string, number>): void {
+  /** Queue growth the backend reported elsewhere (a write's links), and hosts let go for this worker. */
+  added(counts: Map<string, number>, offered: string[] = []): void {
     this.scheduler.addQueued(counts);
+    for (const host of offered) this.offered(host);
+  }
+
+  /** A host another worker let go for this one (balancing): claimed at once, whatever wait a refusal set. */
+  private offered(host: string): void {
+    this.scheduler.host(host).claimAfter = 0;
+    if (!this.scheduler.hasWork(host)) this.scheduler.addQueued(new Map([[host, 1]]));
   }
 
   /**
@@ -147,7 +154,8 @@ export class Frontier implements CrawlFrontier {
       this.lastRenew = now;
       const sent = performance.now();
       this.background(this.queue.renew(this.lease(now)).then((hosts) => {
-        for (const { host, queued } of hosts ?? []) {
+        for (const { host, queued, offered } of hosts ?? []) {
+          if (offered) { this.offered(host); continue; }
           const h = this.scheduler.host(host);
           if (h.leaseMs) h.leaseDeadline = Math.max(h.leaseDeadline === Infinity ? 0 : h.leaseDeadline, sent + h.leaseMs - margin(h.leaseMs));
           // A host kept between claims that others queued work on: claim it (its owner is the only one who can).

@@ -69,10 +69,14 @@ export interface Lease {
  */
 export const QUEUE_COUNT_CAP = 10_000;
 
-/** A host whose lease a heartbeat renewed, and whether it has queued entries (others may have queued them). */
+/**
+ * A host whose lease a heartbeat renewed, and whether it has queued entries (others may have queued
+ * them); or, `offered`, a host this worker asked for that its owner has let go for it: claim it now.
+ */
 export interface RenewedHost {
   host: string;
   queued: boolean;
+  offered?: boolean;
 }
 
 /** The result of a claim: the entries, and how many stay queued for that host (the backend's count). */

@@ -149,6 +149,8 @@ export interface WriteResult {
   rejected: number[];
   /** New frontier entries per host, from the accepted outcomes' links. */
   queuedByHost: Map<string, number>;
+  /** Hosts this worker asked for that their owner has let go for it (shared runs): claim them now. */
+  offered?: string[];
 }
 
 /** Cached robots.txt of one origin. */

@@ -13,7 +13,8 @@ import type {
 import type { VerdictStore } from '../types.js';
 import { loadVerdicts, saveVerdicts } from './verdicts.js';
 import { BadInputError } from '../../errors.js';
-import { FairShare, worthAsking } from './balance.js';
+import { FairShare, offeredTo, worthAsking } from './balance.js';
+import { recount } from './budget.js';
 import { beginWithLimits, NOW_ISO, NOW_MS } from './clock.js';
 import { inTx, migrate, openPool, pgError, reconnecting, RUN_LOCK, safeLocation } from './db.js';
 import { ANY_CLAIMED, ANY_QUEUED, expireLeases, markQueued, pending, PgQueue, type QueueContext } from './queue.js';
@@ -91,9 +92,10 @@ export class PostgresBackend implements Backend {
       };
       if (unfinished && !req.fresh) {
         const live = (await c.query(LIVE_LEASES, [req.owner])).rows[0].live as boolean;
-        for (let n = 1; n > 0;) n = (await expireLeases(c, 0)).length;
+        for (let n = 1; n > 0;) n = (await expireLeases(c, 0, { runId: last.id, ...runLimits(last.options) })).length;
         await join(last.id);
         if (live && last.status === 'running') { await seeding(last.id); return { run: last, mode: 'joined' as const, previous: last }; }
+        await recount(c, last.id); // no live worker: the counter starts again from what the run wrote and holds
         await c.query("UPDATE run_log SET resumes = resumes + 1, status = 'running', ended_at = NULL, stop_reason = NULL WHERE id = $1", [last.id]);
         await seeding(last.id);
         const run = toRunRow((await c.query('SELECT * FROM runs WHERE id = $1', [last.id])).rows[0]);
@@ -198,8 +200,9 @@ export class PostgresBackend implements Backend {
    */
   write(batch: OutcomeBatch): Promise<WriteResult> {
     const next = this.writes.then(() => inTx(this.pool, this.location, async (c) => {
-      const r = await writeBatch(c, batch);
-      return { ...r, queuedByHost: await worthAsking(c, this.x.runId, this.x.leaseMs, this.x.share, batch.owner, r.queuedByHost) };
+      const r = await writeBatch(c, batch, this.x);
+      return { ...r, queuedByHost: await worthAsking(c, this.x.runId, this.x.leaseMs, this.x.share, batch.owner, r.queuedByHost),
+        offered: await offeredTo(c, batch.owner) };
     }, this.x.begin));
     if (batch.outcomes.some((o) => o.content)) void next.then(() => this.merger.wrote(), () => {});
     this.writes = next.catch(() => {});

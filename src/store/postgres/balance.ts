@@ -14,8 +14,14 @@
 import type pg from 'pg';
 import { NOW_MS } from './clock.js';
 
-/** A want older than this is forgotten (the asking worker retries every BUSY_RETRY_MS). */
-export const WANT_WINDOW_MS = 5_000;
+/** A want older than this is forgotten (the asking worker renews it every WANT_RETRY_MS until it gets the host). */
+export const WANT_WINDOW_MS = 10_000;
+/**
+ * How soon a worker whose want was recorded asks again. It is told sooner when the owner lets the
+ * host go (offeredTo: its next write or heartbeat): asking every 2 s until then was most of the
+ * claims that got nothing (1,000 hosts, 8 workers).
+ */
+export const WANT_RETRY_MS = 8_000;
 /** How often a worker recounts the fair share (hosts held in the run over live workers). */
 const SHARE_EVERY_MS = 5_000;
 
@@ -87,9 +93,20 @@ export async function shouldYield(c: pg.PoolClient, h: WantState, owner: string,
   return held >= wanter + 2 || (wanter < share && held > share);
 }
 
-/** A free host someone else asked for: `owner` leaves it to them if it holds more hosts than they did. */
+/** A free host someone else asked for: `owner` leaves it to them unless it holds fewer hosts than they did. */
 export async function leaveToWanter(c: pg.PoolClient, h: WantState, owner: string, now: number): Promise<boolean> {
-  return wantedByOther(h, owner, now) && (await heldBy(c, owner)) >= (h.wanted_holds ?? 0) + 1;
+  return wantedByOther(h, owner, now) && (await heldBy(c, owner)) >= (h.wanted_holds ?? 0);
+}
+
+/**
+ * Hosts `owner` asked for whose owner has let them go for it (within the want window, with work
+ * queued): an index range of its own wants. The write and the heartbeat answer them, and the
+ * frontier claims them at once.
+ */
+export const OFFERED = `SELECT host FROM hosts WHERE wanted_by = $1 AND wanted_at >= ${NOW_MS} - ${WANT_WINDOW_MS} AND owner IS NULL AND has_queue`;
+
+export async function offeredTo(c: pg.PoolClient | pg.Pool, owner: string): Promise<string[]> {
+  return (await c.query(OFFERED, [owner])).rows.map((r) => r.host as string);
 }
 
 /** v12 of the schema: a worker's standing wants are counted (recordWant). */
@@ -109,18 +126,35 @@ export const BALANCE_MIGRATION = `
  * most of the database's transactions (1,000 hosts, 8 workers: 13,026 claims that got nothing out of
  * 22,065 transactions, most for hosts another worker held). Owners' hosts are counted only while
  * `owner` is below the share, once per owner.
+ *
+ * A free host (no live owner) is reserved for the writer while it is below the share: its want goes
+ * on the row, so the other workers whose writes link there leave it to the writer (leaveToWanter)
+ * instead of all asking at once, one winning and the rest refused; a free host another worker
+ * reserved is left to that worker. The reservation lasts the want window; the writer is told of it
+ * (offeredTo) and claims it at once.
  */
 export async function worthAsking(c: pg.PoolClient, runId: number, leaseMs: number, share: FairShare, owner: string,
   queued: Map<string, number>): Promise<Map<string, number>> {
   if (!queued.size) return queued;
   const fair = await share.get(c, runId, leaseMs);
   if (fair === Infinity) return queued;
-  const held = (await c.query(`SELECT host, owner FROM hosts WHERE host = ANY($1) AND owner IS NOT NULL AND owner <> $2
-    AND lease_until >= ${NOW_MS}`, [[...queued.keys()], owner])).rows as { host: string; owner: string }[];
-  if (!held.length) return queued;
+  const rows = (await c.query(`SELECT host, owner, owner IS NOT NULL AND lease_until >= ${NOW_MS} AS live,
+      wanted_by IS NOT NULL AND wanted_by <> $2 AND wanted_at >= ${NOW_MS} - ${WANT_WINDOW_MS} AS reserved
+    FROM hosts WHERE host = ANY($1)`, [[...queued.keys()], owner])).rows as { host: string; owner: string | null; live: boolean; reserved: boolean }[];
+  const held = rows.filter((x) => x.live && x.owner !== owner) as { host: string; owner: string }[];
+  const free = rows.filter((x) => !x.live);
   const out = new Map(queued);
   const holds = await heldBy(c, owner);
   let room = fair - holds;
+  for (const x of free) if (x.reserved) out.delete(x.host);
+  const open = free.filter((x) => !x.reserved).map((x) => x.host).sort().slice(0, Math.max(0, room));
+  if (open.length) {
+    const r = await c.query(`UPDATE hosts h SET wanted_by = $2, wanted_at = ${NOW_MS}, wanted_holds = $3 FROM (
+        SELECT host FROM hosts WHERE host = ANY($1) AND (owner IS NULL OR lease_until < ${NOW_MS}) ORDER BY host FOR UPDATE SKIP LOCKED) f
+      WHERE h.host = f.host RETURNING h.host`, [open, owner, holds]);
+    room -= r.rows.length;
+  }
+  if (!held.length) return out;
   const theirs = new Map<string, number>();
   if (room > 0) {
     const r = await c.query('SELECT owner, count(*)::int AS n FROM hosts WHERE owner = ANY($1) GROUP BY owner', [[...new Set(held.map((x) => x.owner))]]);

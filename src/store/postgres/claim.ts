@@ -10,15 +10,11 @@
  */
 import type pg from 'pg';
 import { QUEUE_COUNT_CAP, type Claim, type FrontierEntry, type Lease, type UrlSource } from '../../frontier/types.js';
-import { leaveToWanter, recordWant, shouldYield } from './balance.js';
+import { leaveToWanter, recordWant, shouldYield, WANT_RETRY_MS, WANT_WINDOW_MS } from './balance.js';
+import { budgetLeft, spend } from './budget.js';
 import { fromNow, NOW_MS, toLocal } from './clock.js';
 import { releaseIdleHosts, type QueueContext } from './host-rows.js';
 
-/** Advisory lock class serializing claims under a --max-pages budget (second key: the run id). */
-const BUDGET_LOCK = 7_340_003;
-
-/** How soon a worker asks again for a host another worker holds (its lease may last 30 s more). */
-export const BUSY_RETRY_MS = 2_000;
 /** How soon a claim asks again when another transaction has the host row locked right now. */
 const LOCKED_RETRY_MS = 250;
 
@@ -44,7 +40,7 @@ export async function claimHost(c: pg.PoolClient, x: QueueContext, host: string,
   if (!h) return { entries: [], remaining: await queued(), busyUntil: localNow + LOCKED_RETRY_MS };
   const now = Number(h.now);
   const local = (serverMs: number) => toLocal(serverMs, now, localNow);
-  const retry = async () => ({ entries: [], remaining: await queued(), busyUntil: localNow + BUSY_RETRY_MS });
+  const retry = async (ms: number) => ({ entries: [], remaining: await queued(), busyUntil: localNow + ms });
   const live = h.owner !== null && h.lease_until !== null && Number(h.lease_until) >= now;
   const share = await x.share.get(c, x.runId, x.leaseMs);
   if (live && h.owner !== lease.owner) {
@@ -53,15 +49,16 @@ export async function claimHost(c: pg.PoolClient, x: QueueContext, host: string,
     // run out (it is renewed while the owner lives): asking for every host held by another every few
     // seconds was most of the database's transactions (1,000 hosts, 8 workers).
     const soon = await recordWant(c, host, h, lease.owner, now, share);
-    return { entries: [], remaining: await queued(), busyUntil: local(Math.min(Number(h.lease_until) + 1, soon ? now + BUSY_RETRY_MS : Infinity)) };
+    return { entries: [], remaining: await queued(), busyUntil: local(Math.min(Number(h.lease_until) + 1, soon ? now + WANT_RETRY_MS : Infinity)) };
   }
   if (live && await shouldYield(c, h, lease.owner, now, share)) {
-    await releaseIdleHosts(c, [host], lease.owner); // now, or when its last claim here is written
-    return retry();
+    await releaseIdleHosts(c, [host], lease.owner); // now, or when its last claim here is written (write.ts)
+    return retry(WANT_WINDOW_MS); // if the asker does not take it, the want runs out and the host is ours again
   }
   // A grant: the host was free, another owner's lease ran out, or ours did (we may have stalled).
   const grant = !live;
-  if (grant && h.owner !== lease.owner && await leaveToWanter(c, h, lease.owner, now)) return retry();
+  let back = 0;
+  if (grant && h.owner !== lease.owner && await leaveToWanter(c, h, lease.owner, now)) return retry(Number(h.wanted_at) + WANT_WINDOW_MS - now);
   if (grant) {
     // The last owner's pace holds from when it let go (or its lease ran out), and no request starts
     // before the next start it recorded (a Retry-After) or its robots.txt retry time.
@@ -69,22 +66,32 @@ export async function claimHost(c: pg.PoolClient, x: QueueContext, host: string,
     const gap = Math.max(x.delayMs, h.crawl_delay_ms ?? 0, h.backoff_ms ?? 0);
     const readyAt = Math.max(from === null || gap === 0 ? 0 : Number(from) + gap, Number(h.next_at ?? 0), Number(h.robots_retry_at ?? 0));
     if (readyAt > now) return { entries: [], remaining: await queued(), busyUntil: local(readyAt) };
-    // Every entry claimed under an older epoch comes back first, whoever claimed it.
-    const back = await c.query('UPDATE frontier SET state = 0, owner = NULL, epoch = NULL, lease_until = NULL WHERE host = $1 AND state = 1', [host]);
-    if (x.maxPagesPerHost && back.rowCount && h.budget_run === x.runId) h.budget_used = Math.max(0, h.budget_used - back.rowCount);
+    // Every entry claimed under an older epoch comes back first, whoever claimed it (and leaves the budgets).
+    back = (await c.query('UPDATE frontier SET state = 0, owner = NULL, epoch = NULL, lease_until = NULL WHERE host = $1 AND state = 1', [host])).rowCount ?? 0;
+    if (x.maxPagesPerHost && back && h.budget_run === x.runId) h.budget_used = Math.max(0, h.budget_used - back);
   }
   const epoch = grant ? Number(h.epoch) + 1 : Number(h.epoch);
   const used = h.budget_run === x.runId ? h.budget_used : 0;
-  limit = await globalBudget(c, x, limit);
+  limit = Math.min(limit, await budgetLeft(c, x));
   if (x.maxPagesPerHost) limit = Math.min(limit, x.maxPagesPerHost - used);
-  if (limit <= 0) return { entries: [], remaining: 0 }; // the run's budget is spent: nothing more to claim here
-  const rows = (await c.query(`WITH picked AS (
+  if (limit <= 0) {
+    await spend(c, x, -back);
+    return { entries: [], remaining: 0 }; // the run's budget is spent: nothing more to claim here
+  }
+  let rows = (await c.query(`WITH picked AS (
       SELECT url_id FROM frontier WHERE host = $1 AND state = 0 ORDER BY depth, url_id LIMIT $2 FOR UPDATE),
     upd AS (UPDATE frontier f SET state = 1, owner = $3, epoch = $4 FROM picked WHERE f.url_id = picked.url_id
       RETURNING f.url_id, f.depth, f.source, f.redirect_from, f.hops)
     SELECT upd.*, u.url, p.fetched_at, p.status, p.etag, p.last_modified, p.content_hash, p.last_ok_at, p.recrawl_interval_s, p.bytes
     FROM upd JOIN urls u ON u.id = upd.url_id LEFT JOIN pages p ON p.url_id = upd.url_id ORDER BY upd.depth, upd.url_id`,
   [host, limit, lease.owner, epoch])).rows;
+  // The run's budget counter, locked from here to the commit; claims over it (another worker spent the
+  // same remainder a moment ago) go back to the queue at once.
+  const over = await spend(c, x, rows.length - back);
+  if (over > 0) {
+    await c.query('UPDATE frontier SET state = 0, owner = NULL, epoch = NULL WHERE url_id = ANY($1)', [rows.slice(-over).map((r) => r.url_id)]);
+    rows = rows.slice(0, -over);
+  }
   const remaining = await queued();
   // The host stays this owner's while it has work (a write lets go once nothing is claimed or queued
   // there; a release or balancing sooner). The lease only grows: a heartbeat's later expiry is kept.
@@ -107,19 +114,6 @@ export async function claimHost(c: pg.PoolClient, x: QueueContext, host: string,
     robotsFailures: Number(h.robots_failures ?? 0),
   } : undefined;
   return { entries: rows.map((r) => toEntry(r, host, epoch)), remaining, hostLeaseMs: leaseMs, ...(pacing ? { pacing } : {}) };
-}
-
-/**
- * How many entries may still be claimed under the run's --max-pages: pages written plus claims held
- * count against it. Such claims are serialized per run (an advisory lock) so that workers claiming
- * at once do not both spend the same remainder.
- */
-async function globalBudget(c: pg.PoolClient, x: QueueContext, limit: number): Promise<number> {
-  if (!x.maxPages) return limit;
-  await c.query('SELECT pg_advisory_xact_lock($1, $2)', [BUDGET_LOCK, x.runId]);
-  const used = (await c.query(`SELECT (SELECT coalesce(sum(pages), 0) FROM run_workers WHERE run_id = $1)
-    + (SELECT count(*) FROM frontier WHERE state = 1) AS n`, [x.runId])).rows[0].n as number;
-  return Math.min(limit, x.maxPages - used);
 }
 
 function toEntry(r: Record<string, unknown>, host: string, epoch: number): FrontierEntry {

@@ -3,7 +3,7 @@
  * claim (./claim.ts), a write (./write.ts) and the queue (./queue.ts) all take.
  */
 import type pg from 'pg';
-import type { FairShare } from './balance.js';
+import { WANT_WINDOW_MS, type FairShare } from './balance.js';
 import { NOW_MS } from './clock.js';
 
 /** What the queue needs from the backend: its pools, its name for messages, the run's pacing. */
@@ -29,15 +29,18 @@ export interface QueueContext {
 
 /**
  * Lets go of this owner's hosts where it holds no claim any more. With `done`, only hosts with
- * nothing queued either: a host with work stays with its owner between claims (stable assignment;
- * letting go after every batch made hosts change owner 85 times in 195 s between two workers), and
- * changes hands only when its owner dies or balancing asks for it (balance.ts). The host rows are
+ * nothing queued, or that another worker asked for within the want window (balancing: the owner
+ * stopped claiming there, and the host goes as soon as its last claims are written): a host with
+ * work stays with its owner between claims (stable assignment; letting go after every batch made
+ * hosts change owner 85 times in 195 s between two workers), and changes hands only when its owner
+ * dies or balancing asks for it (balance.ts). The host rows are
  * locked first (in host order: no deadlocks), in a statement of their own: a claim of the same owner
  * that committed meanwhile is then visible to the check, which a single statement's snapshot would miss.
  */
 export async function releaseIdleHosts(c: pg.PoolClient, hosts: string[], owner: string, done = false): Promise<void> {
   if (!hosts.length) return;
-  const locked = await c.query(`SELECT host FROM hosts WHERE host = ANY($1) AND owner = $2 ${done ? 'AND NOT has_queue' : ''}
+  const wanted = `wanted_by IS NOT NULL AND wanted_by <> $2 AND wanted_at >= ${NOW_MS} - ${WANT_WINDOW_MS}`;
+  const locked = await c.query(`SELECT host FROM hosts WHERE host = ANY($1) AND owner = $2 ${done ? `AND (NOT has_queue OR ${wanted})` : ''}
     ORDER BY host FOR UPDATE`, [hosts, owner]);
   if (!locked.rows.length) return;
   await c.query(`UPDATE hosts h SET owner = NULL, lease_until = NULL, released_at = ${NOW_MS}

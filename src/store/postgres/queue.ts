@@ -11,15 +11,16 @@
  */
 import type pg from 'pg';
 import type { Claim, EnqueueItem, HostPacing, Lease, RenewedHost } from '../../frontier/types.js';
-import { hostsToAskFor } from './balance.js';
+import { hostsToAskFor, OFFERED, WANT_WINDOW_MS } from './balance.js';
 import { claimHost } from './claim.js';
 import { fromNow, NOW_ISO, NOW_MS } from './clock.js';
+import { giveBack, type RunBudgets } from './budget.js';
 import { inTx } from './db.js';
 import { markQueued, releaseIdleHosts, type QueueContext } from './host-rows.js';
 
 export { markQueued, releaseIdleHosts, type QueueContext } from './host-rows.js';
 
-export { BUSY_RETRY_MS } from './claim.js';
+export { WANT_RETRY_MS } from './balance.js';
 
 /** How many expired hosts one requeueExpired call takes back (the next call takes the rest). */
 const EXPIRED_BATCH = 1_000;
@@ -87,13 +88,14 @@ export async function enqueueIds(c: pg.PoolClient, items: EnqueueItem[], ids: Ma
  * the entries claimed under them; returns the hosts taken back. Rows another transaction holds are
  * skipped (the next round takes them).
  */
-export async function expireLeases(c: pg.PoolClient, aheadMs: number): Promise<string[]> {
+export async function expireLeases(c: pg.PoolClient, aheadMs: number, budgets: RunBudgets): Promise<string[]> {
   const r = await c.query(`UPDATE hosts h SET owner = NULL, released_at = h.lease_until, lease_until = NULL, has_queue = true FROM (
       SELECT host FROM hosts WHERE owner IS NOT NULL AND lease_until < ${NOW_MS} + $1 ORDER BY host LIMIT $2 FOR UPDATE SKIP LOCKED) e
     WHERE h.host = e.host RETURNING h.host`, [aheadMs, EXPIRED_BATCH]);
   const hosts = r.rows.map((x) => x.host as string);
   if (hosts.length) {
-    await c.query('UPDATE frontier SET state = 0, owner = NULL, epoch = NULL, lease_until = NULL WHERE host = ANY($1) AND state = 1', [hosts]);
+    const back = await c.query('UPDATE frontier SET state = 0, owner = NULL, epoch = NULL, lease_until = NULL WHERE host = ANY($1) AND state = 1 RETURNING host', [hosts]);
+    await giveBack(c, budgets, countHosts(back.rows));
   }
   return hosts;
 }
@@ -133,12 +135,14 @@ export class PgQueue {
    * Hosts with queued entries, up to QUEUED_HINT entries each (a claim answers the exact count). With
    * `owner`, hosts another live worker holds are left out but for those balancing may give it
    * (balance.ts, hostsToAskFor): a worker joining a run of 1,000 hosts asked for each at once, and
-   * was refused hundreds of times for the few it could get.
+   * was refused hundreds of times for the few it could get. Free hosts another worker reserved
+   * (a want within the window) are left to it.
    */
   async queuedByHost(owner?: string): Promise<Map<string, number>> {
     const r = owner === undefined
       ? await this.x.pool.query('SELECT host FROM hosts WHERE has_queue ORDER BY host LIMIT $1', [QUEUED_HOSTS])
       : await this.x.pool.query(`SELECT host FROM hosts WHERE has_queue AND (owner IS NULL OR owner = $2 OR lease_until < ${NOW_MS})
+          AND NOT (owner IS NULL AND wanted_by IS NOT NULL AND wanted_by <> $2 AND wanted_at >= ${NOW_MS} - ${WANT_WINDOW_MS})
           ORDER BY host LIMIT $1`, [QUEUED_HOSTS, owner]);
     let hosts = r.rows.map((x) => x.host as string);
     if (owner !== undefined) {
@@ -190,7 +194,8 @@ export class PgQueue {
    * held; claims expire with their host) and its last_seen_at, by the server's clock. Rows another
    * transaction holds right now are skipped, never waited for (a claim of ours renews its host anyway).
    * Returns the hosts renewed, and whether each has queued entries: the frontier stops fetching a host
-   * missing for too long, and claims a host it holds when others queued work there.
+   * missing for too long, and claims a host it holds when others queued work there; and the hosts
+   * their owners let go for this worker (balance.ts, OFFERED), to claim at once.
    */
   async renew(lease: Lease): Promise<RenewedHost[]> {
     const ms = Math.max(1, fromNow(lease.until));
@@ -199,8 +204,8 @@ export class PgQueue {
           SELECT host FROM hosts WHERE owner = $1 ORDER BY host FOR UPDATE SKIP LOCKED) AND owner = $1 RETURNING host, has_queue),
       w AS (UPDATE run_workers SET last_seen_at = ${NOW_ISO} WHERE (run_id, owner) IN (
           SELECT run_id, owner FROM run_workers WHERE run_id = $3 AND owner = $1 FOR UPDATE SKIP LOCKED))
-      SELECT host, has_queue FROM h`, [lease.owner, ms, this.x.runId]);
-    return r.rows.map((x) => ({ host: x.host as string, queued: x.has_queue as boolean }));
+      SELECT host, has_queue, false AS offered FROM h UNION ALL SELECT host, true, true FROM (${OFFERED}) o`, [lease.owner, ms, this.x.runId]);
+    return r.rows.map((x) => ({ host: x.host as string, queued: x.has_queue as boolean, ...(x.offered ? { offered: true } : {}) }));
   }
 
   release(owner: string, urlIds: number[], leaving = false): Promise<void> {
@@ -211,9 +216,9 @@ export class PgQueue {
         WHERE f.url_id = s.url_id RETURNING f.host`, [urlIds, owner]);
       const back = countHosts(r.rows);
       await markQueued(c, back.keys());
-      if (this.x.maxPagesPerHost) await unspend(c, back, this.x.runId);
       const held = leaving ? (await c.query('SELECT host FROM hosts WHERE owner = $1', [owner])).rows.map((r) => r.host as string) : [];
       await releaseIdleHosts(c, [...new Set([...back.keys(), ...held])], owner);
+      await giveBack(c, this.x, back); // last: the run's counter row stays locked only to the commit
     });
   }
 
@@ -224,17 +229,10 @@ export class PgQueue {
    */
   requeueExpired(now: number): Promise<Map<string, number>> {
     return this.tx(async (c) => {
-      const hosts = await expireLeases(c, fromNow(now));
+      const hosts = await expireLeases(c, fromNow(now), this.x);
       return hosts.length ? queuedOf(c, 'SELECT unnest($1::text[]) AS host', [hosts]) : new Map();
     });
   }
-}
-
-/** Claims given back no longer count against the hosts' --max-pages-per-host budget. */
-async function unspend(c: pg.PoolClient, back: Map<string, number>, runId: number): Promise<void> {
-  const hosts = [...back.keys()].sort();
-  await c.query(`UPDATE hosts h SET budget_used = greatest(0, h.budget_used - v.n) FROM unnest($1::text[], $2::int[]) AS v(host, n)
-    WHERE h.host = v.host AND h.budget_run = $3`, [hosts, hosts.map((h) => back.get(h)), runId]);
 }
 
 /**

@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { EnqueueItem } from '../../frontier/types.js';
 import { countOutcome, emptyCounters, type LinkRecord, type OutcomeBatch, type PageOutcome, type WriteResult } from '../types.js';
 import { tsvectorArray, tsvectorBinary } from './search-terms.js';
+import { giveBack, type RunBudgets } from './budget.js';
 import { NOW_ISO } from './clock.js';
 import { enqueueIds, releaseIdleHosts, urlIds } from './queue.js';
 
@@ -23,7 +24,7 @@ const typeOf = (col: string) => TYPES[col] ?? 'text';
 
 type Row = Record<string, unknown>;
 
-export async function writeBatch(c: pg.PoolClient, batch: OutcomeBatch): Promise<WriteResult> {
+export async function writeBatch(c: pg.PoolClient, batch: OutcomeBatch, budgets: RunBudgets): Promise<WriteResult> {
   const rejected: number[] = [];
   const inc = emptyCounters();
   inc.requests = batch.requests;
@@ -49,7 +50,10 @@ export async function writeBatch(c: pg.PoolClient, batch: OutcomeBatch): Promise
     done.delete(e.urlId);
     return true;
   };
-  for (const e of batch.skipped) { if (take(e)) inc.skipped++; else rejected.push(e.urlId); }
+  const skipped = new Map<string, number>();
+  for (const e of batch.skipped) {
+    if (take(e)) { inc.skipped++; skipped.set(e.host, (skipped.get(e.host) ?? 0) + 1); } else rejected.push(e.urlId);
+  }
   const accepted: PageOutcome[] = [];
   for (const o of batch.outcomes) {
     if (!take(o.entry)) { rejected.push(o.entry.urlId); continue; }
@@ -83,6 +87,7 @@ export async function writeBatch(c: pg.PoolClient, batch: OutcomeBatch): Promise
   [batch.runId, batch.owner, inc.pages, inc.requests, inc.new, inc.changed, inc.unchanged, inc.gone, inc.redirects, inc.errors,
     inc.disallowed, inc.skipped, inc.bytes]);
   await releaseIdleHosts(c, [...hosts], batch.owner, true);
+  await giveBack(c, budgets, skipped); // entries completed without a page leave the page budgets (last: the counter row is locked to the commit)
   return { rejected, queuedByHost };
 }
 
