@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { Frontier } from '../src/frontier/frontier.js';
 import type { FrontierEntry, QueuePort } from '../src/frontier/types.js';
 import { PostgresBackend } from '../src/store/postgres/backend.js';
-import { WANT_RETRY_MS } from '../src/store/postgres/queue.js';
+import { IDLE_WANT_RETRY_MS } from '../src/store/postgres/queue.js';
 import { okOutcome } from './backend/contract.js';
 import { pgCluster } from './helpers/pg.js';
 
@@ -265,11 +265,12 @@ test('balancing: a worker refused a host records its want; the owner gives it up
       assert.equal(c.entries.length, 1);
       first.set(h, c.entries[0]);
     }
-    // w2 holds nothing: its want is on the row, and it asks again in 8 s (told sooner when w1 lets go).
+    // w2 holds nothing: its want is on the row, and it asks again in 2 s (a worker holding hosts waits
+    // 8 s, and is told sooner when the owner lets go).
     let t = Date.now();
     const refused = await w2.claim('a.test', 5, lease('w2'));
     assert.deepEqual(refused.entries, []);
-    assert.ok(refused.busyUntil! >= t + WANT_RETRY_MS - SLACK && refused.busyUntil! <= Date.now() + WANT_RETRY_MS + SLACK);
+    assert.ok(refused.busyUntil! >= t + IDLE_WANT_RETRY_MS - SLACK && refused.busyUntil! <= Date.now() + IDLE_WANT_RETRY_MS + SLACK);
     // w1 holds 3 >= 0 + 2: on its next claim of a.test it gives the host up instead.
     const yielded = await w1.claim('a.test', 5, lease('w1'));
     assert.deepEqual(yielded.entries, [], 'no more claims on a host being given up');

@@ -46,6 +46,10 @@ export async function runLoop(ctx: CrawlContext, ctl: StopController, background
         if (!(await frontier.othersBusy(Date.now()))) return { reason: 'finished', failure };
       } else if (next.kind === 'wait' && next.untilMs === null) {
         return { reason: 'finished', failure }; // every host at a limit
+      } else {
+        // Idle, waiting only for hosts others hold or paced: a shared run's worker asks what it may
+        // claim now (every 2 s), rather than sleeping until another worker's lease would end.
+        await frontier.othersBusy(Date.now());
       }
     }
     const wait = next.kind === 'wait' && next.untilMs !== null ? next.untilMs - Date.now() : FLUSH_EVERY_MS;

@@ -66,9 +66,15 @@ export class Frontier implements CrawlFrontier {
     return { owner: this.o.owner, until: now + this.leaseMs };
   }
 
-  /** Learns which hosts have queued work. */
+  /**
+   * Learns which hosts have queued work (at the start, and while idle in a shared run), and asks for
+   * them now whatever an earlier answer said: the backend names only hosts worth asking for now (a
+   * refusal "until its lease ends" kept an idle worker from asking when balancing would give it the host).
+   */
   async load(): Promise<void> {
-    this.scheduler.addQueued(await this.queue.queuedByHost(this.o.owner));
+    const hosts = await this.queue.queuedByHost(this.o.owner);
+    for (const host of hosts.keys()) this.scheduler.host(host).claimAfter = 0;
+    this.scheduler.addQueued(hosts);
   }
 
   /**
@@ -175,14 +181,17 @@ export class Frontier implements CrawlFrontier {
   /**
    * Shared runs (several workers): whether this worker should wait rather than end — other workers
    * still hold live claims (their pages may link to more), or the run has queued entries this worker
-   * may claim (they are learned here). Asks the backend at most every PENDING_EVERY_MS.
+   * may claim. Either way it learns what it may claim or ask for: hosts with queued work, and hosts
+   * others hold that balancing may give it (an owner may hold every entry of its hosts claimed, and
+   * idle workers then sat out the rest of the run: 4 workers, 12 hosts, one kept 8 of them).
+   * Asks the backend at most every PENDING_EVERY_MS.
    */
   async othersBusy(now: number): Promise<boolean> {
     if (!this.queue.pending) return false;
     if (now - this.lastPending < PENDING_EVERY_MS) return true;
     this.lastPending = now;
     const p = await this.queue.pending(now);
-    if (p.queued > 0) await this.load();
+    if (p.queued > 0 || p.leased > 0) await this.load();
     return p.leased > 0 || !this.scheduler.empty();
   }
 
@@ -238,6 +247,12 @@ export class Frontier implements CrawlFrontier {
         if (c.pacing) this.scheduler.applyPacing(h, c.pacing);
         this.scheduler.claimed(h, c.entries, c.remaining);
         if (c.busyUntil !== undefined) h.claimAfter = c.busyUntil;
+        if (c.yielded && h.buffer.length) {
+          // Another worker asked for the host: what is held here and not started goes back now.
+          const back = h.buffer.splice(0);
+          h.queued += back.length;
+          this.background(this.queue.release(this.o.owner, back.map((e) => e.urlId)));
+        }
       }, (err) => { h.claiming = false; throw err; })
       .finally(() => {
         this.claims--;

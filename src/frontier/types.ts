@@ -97,6 +97,12 @@ export interface Claim {
    * heartbeat renewed it: a worker that stalled or lost the database stops on its own.
    */
   hostLeaseMs?: number;
+  /**
+   * Backends that balance hosts between workers: this worker is giving the host up to another that
+   * asked for it. The frontier gives back the entries it holds there and not yet started, so the host
+   * goes as soon as the fetches under way are written.
+   */
+  yielded?: boolean;
 }
 
 /** A host's pacing state, carried from one worker to the next in shared runs. */

@@ -22,6 +22,8 @@ export const WANT_WINDOW_MS = 10_000;
  * claims that got nothing (1,000 hosts, 8 workers).
  */
 export const WANT_RETRY_MS = 8_000;
+/** The same for a worker that holds no host yet (joining, or idle): no write of its own tells it sooner. */
+export const IDLE_WANT_RETRY_MS = 2_000;
 /** How often a worker recounts the fair share (hosts held in the run over live workers). */
 const SHARE_EVERY_MS = 5_000;
 
@@ -65,31 +67,35 @@ function wantedByOther(h: WantState, owner: string, now: number): boolean {
  * `owner` was refused a host `h.owner` holds. Where that owner would give it up to `owner`
  * (shouldYield's rule: it holds two hosts more, or more than the fair share while `owner` holds
  * fewer), `owner` records its want, unless a worker holding fewer hosts asked first, and returns
- * true: asking again soon pays. Otherwise false: nothing recorded, no point asking.
+ * how soon asking again pays (ms). Otherwise null: nothing recorded, no point asking.
  */
 export async function recordWant(c: pg.PoolClient, host: string, h: WantState & { owner: string | null }, owner: string, now: number,
-  share = Infinity): Promise<boolean> {
+  share = Infinity): Promise<number | null> {
   const holds = await heldBy(c, owner);
-  if (holds >= share) return false;
+  if (holds >= share) return null;
   const theirs = h.owner === null ? 0 : await heldBy(c, h.owner);
-  if (theirs < holds + 2 && !(theirs > share)) return false;
-  if (wantedByOther(h, owner, now) && (h.wanted_holds ?? 0) <= holds) return true;
+  if (theirs < holds + 2 && !(theirs > share)) return null;
+  // A worker holding nothing has no write to be told by, only its heartbeat: it asks again sooner.
+  const retry = holds === 0 ? IDLE_WANT_RETRY_MS : WANT_RETRY_MS;
+  if (wantedByOther(h, owner, now) && (h.wanted_holds ?? 0) <= holds) return retry;
   // No more wants standing at once than the hosts it lacks (share - holds, at least one): a worker that
   // knew hundreds of hosts asked for each of them every 2 s, to get the few it needed.
   const standing = (await c.query('SELECT count(*)::int AS n FROM hosts WHERE wanted_by = $1 AND wanted_at >= $2 AND host <> $3',
     [owner, now - WANT_WINDOW_MS, host])).rows[0].n as number;
-  if (standing >= Math.max(1, (share === Infinity ? 1 : share) - holds)) return false;
+  if (standing >= Math.max(1, (share === Infinity ? 1 : share) - holds)) return null;
   await c.query('UPDATE hosts SET wanted_at = $2, wanted_by = $3, wanted_holds = $4 WHERE host = $1', [host, now, owner, holds]);
-  return true;
+  return retry;
 }
 
 /**
  * The owner of the host should give it up: someone asked who holds at least two hosts fewer, or who
- * holds fewer than the fair share `share` while the owner holds more.
+ * holds fewer than the fair share `share` while the owner holds more. Counted as they hold now, not
+ * as when it asked: an idle worker's wants, recorded while it held nothing, took it past its share
+ * once the first hosts had come (and back again: hosts went to and fro as a run drained).
  */
 export async function shouldYield(c: pg.PoolClient, h: WantState, owner: string, now: number, share = Infinity): Promise<boolean> {
   if (!wantedByOther(h, owner, now)) return false;
-  const held = await heldBy(c, owner), wanter = h.wanted_holds ?? 0;
+  const held = await heldBy(c, owner), wanter = await heldBy(c, h.wanted_by!);
   return held >= wanter + 2 || (wanter < share && held > share);
 }
 
@@ -188,7 +194,8 @@ export async function hostsToAskFor(c: pg.PoolClient, runId: number, leaseMs: nu
     if (lack <= 0) break;
     if (o.n < holds + 2 && !(o.n > fair)) continue; // it would not give one up
     const take = Math.max(1, Math.min(lack, o.n - holds - 1));
-    const r = await c.query('SELECT host FROM hosts WHERE owner = $1 AND has_queue ORDER BY host LIMIT $2', [o.owner, take]);
+    // Hosts with work queued first; one whose entries the owner holds all claimed will do too (it gives them back when it yields).
+    const r = await c.query('SELECT host FROM hosts WHERE owner = $1 ORDER BY has_queue DESC, host LIMIT $2', [o.owner, take]);
     for (const x of r.rows) out.push(x.host as string);
     lack -= r.rows.length;
   }

@@ -10,7 +10,7 @@
  */
 import type pg from 'pg';
 import { QUEUE_COUNT_CAP, type Claim, type FrontierEntry, type Lease, type UrlSource } from '../../frontier/types.js';
-import { leaveToWanter, recordWant, shouldYield, WANT_RETRY_MS, WANT_WINDOW_MS } from './balance.js';
+import { leaveToWanter, recordWant, shouldYield, WANT_WINDOW_MS } from './balance.js';
 import { budgetLeft, spend } from './budget.js';
 import { fromNow, NOW_MS, toLocal } from './clock.js';
 import { releaseIdleHosts, type QueueContext } from './host-rows.js';
@@ -49,11 +49,11 @@ export async function claimHost(c: pg.PoolClient, x: QueueContext, host: string,
     // run out (it is renewed while the owner lives): asking for every host held by another every few
     // seconds was most of the database's transactions (1,000 hosts, 8 workers).
     const soon = await recordWant(c, host, h, lease.owner, now, share);
-    return { entries: [], remaining: await queued(), busyUntil: local(Math.min(Number(h.lease_until) + 1, soon ? now + WANT_RETRY_MS : Infinity)) };
+    return { entries: [], remaining: await queued(), busyUntil: local(Math.min(Number(h.lease_until) + 1, soon === null ? Infinity : now + soon)) };
   }
   if (live && await shouldYield(c, h, lease.owner, now, share)) {
     await releaseIdleHosts(c, [host], lease.owner); // now, or when its last claim here is written (write.ts)
-    return retry(WANT_WINDOW_MS); // if the asker does not take it, the want runs out and the host is ours again
+    return { ...await retry(WANT_WINDOW_MS), yielded: true }; // if the asker does not take it, the want runs out and the host is ours again
   }
   // A grant: the host was free, another owner's lease ran out, or ours did (we may have stalled).
   const grant = !live;

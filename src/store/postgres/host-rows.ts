@@ -39,7 +39,9 @@ export interface QueueContext {
  */
 export async function releaseIdleHosts(c: pg.PoolClient, hosts: string[], owner: string, done = false): Promise<void> {
   if (!hosts.length) return;
-  const wanted = `wanted_by IS NOT NULL AND wanted_by <> $2 AND wanted_at >= ${NOW_MS} - ${WANT_WINDOW_MS}`;
+  // Wanted: by another worker within the window, that still holds at least two hosts fewer (shouldYield's first rule, counted now).
+  const wanted = `wanted_by IS NOT NULL AND wanted_by <> $2 AND wanted_at >= ${NOW_MS} - ${WANT_WINDOW_MS}
+    AND (SELECT count(*) FROM hosts o WHERE o.owner = $2) >= (SELECT count(*) FROM hosts w WHERE w.owner = hosts.wanted_by) + 2`;
   const locked = await c.query(`SELECT host FROM hosts WHERE host = ANY($1) AND owner = $2 ${done ? `AND (NOT has_queue OR ${wanted})` : ''}
     ORDER BY host FOR UPDATE`, [hosts, owner]);
   if (!locked.rows.length) return;

@@ -20,7 +20,7 @@ import { markQueued, releaseIdleHosts, type QueueContext } from './host-rows.js'
 
 export { markQueued, releaseIdleHosts, type QueueContext } from './host-rows.js';
 
-export { WANT_RETRY_MS } from './balance.js';
+export { IDLE_WANT_RETRY_MS, WANT_RETRY_MS } from './balance.js';
 
 /** How many expired hosts one requeueExpired call takes back (the next call takes the rest). */
 const EXPIRED_BATCH = 1_000;
@@ -145,10 +145,10 @@ export class PgQueue {
           AND NOT (owner IS NULL AND wanted_by IS NOT NULL AND wanted_by <> $2 AND wanted_at >= ${NOW_MS} - ${WANT_WINDOW_MS})
           ORDER BY host LIMIT $1`, [QUEUED_HOSTS, owner]);
     let hosts = r.rows.map((x) => x.host as string);
-    if (owner !== undefined) {
-      const x = this.x;
-      hosts.push(...await this.tx((c) => hostsToAskFor(c, x.runId, x.leaseMs, x.share, owner, hosts.length)));
-    }
+    const x = this.x;
+    // Hosts to ask for count as one entry at least: their owner may hold every entry claimed (it gives them back when it yields).
+    const asked = owner === undefined ? [] : await this.tx((c) => hostsToAskFor(c, x.runId, x.leaseMs, x.share, owner, hosts.length));
+    hosts.push(...asked);
     // has_queue can miss a host: a claim that counted its queue empty clears the flag while a write
     // of the same moment queues links there (the write's check saw the flag still set). So when no
     // flagged host is left, the queue itself is read, one index descent per host, and flags repaired.
@@ -162,7 +162,9 @@ export class PgQueue {
     }
     // Counting costs an index probe per host (150 ms for 10,000 hosts): past COUNTED_HOSTS each is "at least one".
     if (hosts.length > COUNTED_HOSTS) return new Map(hosts.map((h) => [h, 1]));
-    return hosts.length ? queuedOf(this.x.pool, 'SELECT unnest($1::text[]) AS host', [hosts]) : new Map();
+    const counted = hosts.length ? await queuedOf(this.x.pool, 'SELECT unnest($1::text[]) AS host', [hosts]) : new Map<string, number>();
+    for (const h of asked) if (!counted.has(h)) counted.set(h, 1);
+    return counted;
   }
 
   claim(host: string, limit: number, lease: Lease): Promise<Claim> {
