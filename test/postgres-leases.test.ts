@@ -322,3 +322,39 @@ test('balancing: a free host a write queues work on is reserved for the writer b
   }
 });
 
+
+test('an idle worker refused a host "until its lease ends" asks again as soon as balancing would give it the host', { skip }, async () => {
+  const { w1, w2, url, close } = await two();
+  const w3 = await PostgresBackend.open(url);
+  try {
+    await w3.openRun({ optionsJson: '{}', owner: 'w3' });
+    await w1.enqueue([item('1'), item('2'), item('3')]);
+    assert.equal((await w1.claim('a.test', 1, lease('w1'))).entries.length, 1);
+    let changed = () => {};
+    const frontier = new Frontier(w2, { limits: { perHost: 1, delayMs: 0, maxCrawlDelayMs: 30_000, maxPagesPerHost: 0 }, claimSize: 8, owner: 'w2' },
+      () => changed());
+    const settle = () => new Promise<void>((r) => { changed = r; });
+    // w2 learns of a.test (a write's link): w1 holds it and would not give up its only host, so w2 is
+    // told to come back when w1's lease would end (a minute).
+    frontier.added(new Map([['a.test', 1]]));
+    let settled = settle();
+    assert.equal(frontier.next(Date.now()).kind, 'wait');
+    await settled;
+    assert.ok(frontier.host('a.test').claimAfter > Date.now() + 30_000);
+    // w1 takes five more hosts: it now holds six, three times the fair share of three workers, once
+    // w2 recounts the share (every 5 s).
+    await w1.enqueue(['b', 'c', 'd', 'e', 'f'].flatMap((h) => [item('1', `${h}.test`), item('2', `${h}.test`)]));
+    for (const h of ['b', 'c', 'd', 'e', 'f']) assert.equal((await w1.claim(`${h}.test`, 1, lease('w1'))).entries.length, 1);
+    await new Promise((r) => setTimeout(r, 5_100));
+    // Idle, w2 asks what it may claim: a.test is among the hosts worth asking for now, and it asks at once.
+    assert.equal(await frontier.othersBusy(Date.now()), true);
+    settled = settle();
+    frontier.next(Date.now());
+    await settled;
+    const want = await w1.pool.query("SELECT wanted_by FROM hosts WHERE host = 'a.test'");
+    assert.equal(want.rows[0].wanted_by, 'w2', 'w2 asked for a.test again without waiting for the lease');
+  } finally {
+    await w3.close();
+    await close();
+  }
+});
