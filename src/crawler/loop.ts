@@ -16,6 +16,8 @@ import { handleEntry } from './handle.js';
  * memory when parsing falls behind. Small pages never reach it; --concurrency bounds them.
  */
 const PARSE_BACKLOG_BYTES = 32 * 1024 * 1024;
+/** An idle worker of a shared run with nothing to start for longer than this asks what it may claim (Frontier.othersBusy). */
+const IDLE_ASK_AFTER_MS = 2_000;
 
 /** Runs the loop until the crawl ends; `background` is other work that may still queue URLs (sitemaps). */
 export async function runLoop(ctx: CrawlContext, ctl: StopController, background: { running: number }): Promise<{ reason: StopReason; failure: unknown }> {
@@ -46,9 +48,10 @@ export async function runLoop(ctx: CrawlContext, ctl: StopController, background
         if (!(await frontier.othersBusy(Date.now()))) return { reason: 'finished', failure };
       } else if (next.kind === 'wait' && next.untilMs === null) {
         return { reason: 'finished', failure }; // every host at a limit
-      } else {
-        // Idle, waiting only for hosts others hold or paced: a shared run's worker asks what it may
-        // claim now (every 2 s), rather than sleeping until another worker's lease would end.
+      } else if (next.kind === 'wait' && next.untilMs! - Date.now() > IDLE_ASK_AFTER_MS) {
+        // Idle, with nothing to start for a while (hosts others hold, or paced far ahead): a shared
+        // run's worker asks what it may claim now (every 2 s), rather than sleeping until another
+        // worker's lease would end.
         await frontier.othersBusy(Date.now());
       }
     }
