@@ -201,8 +201,10 @@ export class PostgresBackend implements Backend {
   write(batch: OutcomeBatch): Promise<WriteResult> {
     const next = this.writes.then(() => inTx(this.pool, this.location, async (c) => {
       const r = await writeBatch(c, batch, this.x);
-      return { ...r, queuedByHost: await worthAsking(c, this.x.runId, this.x.leaseMs, this.x.share, batch.owner, r.queuedByHost),
-        offered: await offeredTo(c, batch.owner) };
+      const queuedByHost = await worthAsking(c, this.x.runId, this.x.leaseMs, this.x.share, batch.owner, r.queuedByHost);
+      // Only a run with other live workers has hosts to offer (the fair share is then finite; cached, no query).
+      const shared = (await this.x.share.get(c, this.x.runId, this.x.leaseMs)) !== Infinity;
+      return { ...r, queuedByHost, offered: shared ? await offeredTo(c, batch.owner) : [] };
     }, this.x.begin));
     if (batch.outcomes.some((o) => o.content)) void next.then(() => this.merger.wrote(), () => {});
     this.writes = next.catch(() => {});

@@ -24,6 +24,8 @@ export const WANT_WINDOW_MS = 10_000;
 export const WANT_RETRY_MS = 8_000;
 /** The same for a worker that holds no host yet (joining, or idle): no write of its own tells it sooner. */
 export const IDLE_WANT_RETRY_MS = 2_000;
+/** SQL: a host row another worker than parameter $2 asked for (or reserved) within the want window (wantedByOther in SQL). */
+export const WANTED_BY_OTHER = `(wanted_by IS NOT NULL AND wanted_by <> $2 AND wanted_at >= ${NOW_MS} - ${WANT_WINDOW_MS})`;
 /** How often a worker recounts the fair share (hosts held in the run over live workers). */
 const SHARE_EVERY_MS = 5_000;
 
@@ -145,7 +147,7 @@ export async function worthAsking(c: pg.PoolClient, runId: number, leaseMs: numb
   const fair = await share.get(c, runId, leaseMs);
   if (fair === Infinity) return queued;
   const rows = (await c.query(`SELECT host, owner, owner IS NOT NULL AND lease_until >= ${NOW_MS} AS live,
-      wanted_by IS NOT NULL AND wanted_by <> $2 AND wanted_at >= ${NOW_MS} - ${WANT_WINDOW_MS} AS reserved
+      ${WANTED_BY_OTHER} AS reserved
     FROM hosts WHERE host = ANY($1)`, [[...queued.keys()], owner])).rows as { host: string; owner: string | null; live: boolean; reserved: boolean }[];
   const held = rows.filter((x) => x.live && x.owner !== owner) as { host: string; owner: string }[];
   const free = rows.filter((x) => !x.live);

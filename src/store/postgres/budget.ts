@@ -19,12 +19,11 @@ import type pg from 'pg';
 export interface RunBudgets { runId: number; maxPages: number; maxPagesPerHost: number }
 
 /** v13 of the schema: the --max-pages counter, set for an unfinished run from what it wrote and what is claimed. */
-export const BUDGET_MIGRATION = `
-  ALTER TABLE run_log ADD COLUMN IF NOT EXISTS budget_spent BIGINT NOT NULL DEFAULT 0;
-  UPDATE run_log r SET budget_spent = coalesce((SELECT sum(pages) FROM run_workers w WHERE w.run_id = r.id), 0)
-    + (SELECT count(*) FROM frontier WHERE state = 1)
-  WHERE r.id = (SELECT max(id) FROM run_log) AND r.status IN ('running', 'interrupted');
-`;
+export async function budgetMigration(c: pg.PoolClient): Promise<void> {
+  await c.query('ALTER TABLE run_log ADD COLUMN IF NOT EXISTS budget_spent BIGINT NOT NULL DEFAULT 0');
+  const last = (await c.query("SELECT id FROM run_log WHERE id = (SELECT max(id) FROM run_log) AND status IN ('running', 'interrupted')")).rows[0];
+  if (last) await recount(c, Number(last.id));
+}
 
 /** The run's --max-pages remainder as last committed (no lock: spend() has the last word). */
 export async function budgetLeft(c: pg.PoolClient, b: RunBudgets): Promise<number> {

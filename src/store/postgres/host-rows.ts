@@ -3,7 +3,7 @@
  * claim (./claim.ts), a write (./write.ts) and the queue (./queue.ts) all take.
  */
 import type pg from 'pg';
-import { WANT_WINDOW_MS, type FairShare } from './balance.js';
+import { WANTED_BY_OTHER, type FairShare } from './balance.js';
 import { NOW_MS } from './clock.js';
 
 /** What the queue needs from the backend: its pools, its name for messages, the run's pacing. */
@@ -40,7 +40,7 @@ export interface QueueContext {
 export async function releaseIdleHosts(c: pg.PoolClient, hosts: string[], owner: string, done = false): Promise<void> {
   if (!hosts.length) return;
   // Wanted: by another worker within the window, that still holds at least two hosts fewer (shouldYield's first rule, counted now).
-  const wanted = `wanted_by IS NOT NULL AND wanted_by <> $2 AND wanted_at >= ${NOW_MS} - ${WANT_WINDOW_MS}
+  const wanted = `${WANTED_BY_OTHER}
     AND (SELECT count(*) FROM hosts o WHERE o.owner = $2) >= (SELECT count(*) FROM hosts w WHERE w.owner = hosts.wanted_by) + 2`;
   const locked = await c.query(`SELECT host FROM hosts WHERE host = ANY($1) AND owner = $2 ${done ? `AND (NOT has_queue OR ${wanted})` : ''}
     ORDER BY host FOR UPDATE`, [hosts, owner]);

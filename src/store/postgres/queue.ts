@@ -11,7 +11,7 @@
  */
 import type pg from 'pg';
 import type { Claim, EnqueueItem, HostPacing, Lease, RenewedHost } from '../../frontier/types.js';
-import { hostsToAskFor, OFFERED, WANT_WINDOW_MS } from './balance.js';
+import { hostsToAskFor, OFFERED, WANTED_BY_OTHER } from './balance.js';
 import { claimHost } from './claim.js';
 import { fromNow, NOW_ISO, NOW_MS } from './clock.js';
 import { giveBack, type RunBudgets } from './budget.js';
@@ -142,7 +142,7 @@ export class PgQueue {
     const r = owner === undefined
       ? await this.x.pool.query('SELECT host FROM hosts WHERE has_queue ORDER BY host LIMIT $1', [QUEUED_HOSTS])
       : await this.x.pool.query(`SELECT host FROM hosts WHERE has_queue AND (owner IS NULL OR owner = $2 OR lease_until < ${NOW_MS})
-          AND NOT (owner IS NULL AND wanted_by IS NOT NULL AND wanted_by <> $2 AND wanted_at >= ${NOW_MS} - ${WANT_WINDOW_MS})
+          AND NOT (owner IS NULL AND ${WANTED_BY_OTHER})
           ORDER BY host LIMIT $1`, [QUEUED_HOSTS, owner]);
     let hosts = r.rows.map((x) => x.host as string);
     const x = this.x;

@@ -9,7 +9,7 @@
 import type pg from 'pg';
 import { tsvectorLiteral } from './search-terms.js';
 import { BALANCE_MIGRATION, WANTS_INDEX } from './balance.js';
-import { BUDGET_MIGRATION } from './budget.js';
+import { budgetMigration } from './budget.js';
 
 /** One schema step: SQL, or a function when rows must be rewritten by this program. */
 export type Migration = string | ((c: pg.PoolClient) => Promise<void>);
@@ -227,7 +227,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   // v12: an index on hosts.wanted_by: a worker's standing wants are counted (balance.ts).
   WANTS_INDEX,
   // v13: the --max-pages budget is a counter of the run (./budget.ts), not a count of claims under a lock.
-  BUDGET_MIGRATION,
+  budgetMigration,
 ];
 
 /**
