@@ -135,12 +135,19 @@ async function spread(workers: number, hosts: number, seconds: number): Promise<
   for (let i = 1; i < workers; i++) procs.push(start(['worker', '--db', db, '--quiet', '--log-format', 'json'], null));
   // Pages per worker over the second half of the run (after the joining and the first balancing).
   const pagesNow = async () => new Map((await c.query('SELECT owner, pages::int AS pages FROM run_workers')).rows.map((r) => [r.owner as string, r.pages as number]));
+  // SCALEOUT_TRACE=1: every 5 s, each worker's pages and the hosts it holds (held / of them with work queued).
+  const trace = process.env.SCALEOUT_TRACE ? setInterval(() => {
+    void c.query(`SELECT w.owner, w.pages::int AS pages, (SELECT count(*) FROM hosts h WHERE h.owner = w.owner)::int AS held,
+        (SELECT count(*) FROM hosts h WHERE h.owner = w.owner AND h.has_queue)::int AS queued FROM run_workers w ORDER BY w.joined_at, w.owner`)
+      .then((r) => console.error(`${new Date().toISOString().slice(14, 19)} ${r.rows.map((x) => `${x.pages}p ${x.held}h/${x.queued}q`).join(' | ')}`), () => {});
+  }, 5_000) : null;
   await new Promise((r) => setTimeout(r, seconds * 500));
   const half = await pagesNow();
   const ended = Promise.all(procs.map((p) => p.done));
   await new Promise((r) => setTimeout(r, seconds * 500 - 1_000));
   const late = await pagesNow();
   await ended;
+  if (trace) clearInterval(trace);
   const xact = (await c.query('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0].n as number - xact0;
   const calls = async (like: string) => Number((await c.query('SELECT coalesce(sum(calls), 0) AS n FROM pg_stat_statements WHERE query LIKE $1', [like])).rows[0].n);
   const asked = await calls('%FROM hosts WHERE host = $1 FOR UPDATE SKIP LOCKED%');

@@ -8,7 +8,6 @@ import { test } from 'node:test';
 import { Frontier } from '../src/frontier/frontier.js';
 import type { FrontierEntry, QueuePort } from '../src/frontier/types.js';
 import { PostgresBackend } from '../src/store/postgres/backend.js';
-import { IDLE_WANT_RETRY_MS } from '../src/store/postgres/queue.js';
 import { okOutcome } from './backend/contract.js';
 import { pgCluster } from './helpers/pg.js';
 
@@ -255,7 +254,7 @@ test('robots.txt retries go to the next owner of the same run, not to the next r
   }
 });
 
-test('balancing: a worker refused a host records its want; the owner gives it up when it holds two more, and the asker is told', { skip }, async () => {
+test('balancing: an owner holding two more hosts than another worker gives it one: it claims there no more, lets go once its claim is written, and the other is told', { skip }, async () => {
   const { w1, w2, run, close } = await two();
   try {
     await w1.enqueue(['a', 'b', 'c', 'd'].flatMap((h) => [item('1', `${h}.test`), item('2', `${h}.test`)]));
@@ -265,31 +264,33 @@ test('balancing: a worker refused a host records its want; the owner gives it up
       assert.equal(c.entries.length, 1);
       first.set(h, c.entries[0]);
     }
-    // w2 holds nothing: its want is on the row, and it asks again in 2 s (a worker holding hosts waits
-    // 8 s, and is told sooner when the owner lets go).
+    // w2 holds nothing, and does not ask for w1's hosts: it is told when it should come back (the lease).
     let t = Date.now();
     const refused = await w2.claim('a.test', 5, lease('w2'));
     assert.deepEqual(refused.entries, []);
-    assert.ok(refused.busyUntil! >= t + IDLE_WANT_RETRY_MS - SLACK && refused.busyUntil! <= Date.now() + IDLE_WANT_RETRY_MS + SLACK);
-    // w1 holds 3 >= 0 + 2: on its next claim of a.test it gives the host up instead.
+    assert.ok(refused.busyUntil! >= t + 30_000, 'asked again when the lease would end');
+    assert.equal((await w1.pool.query("SELECT count(*)::int AS n FROM hosts WHERE wanted_by = 'w2'")).rows[0].n, 0, 'no want recorded');
+    // w1 writes: it holds 3 hosts, the fair share of two workers over four hosts with work is 2, w2 holds
+    // none: w1 names w2 as the next owner of one of its hosts with queued work (a.test, the first).
+    await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(first.get('b')!)], skipped: [], requests: 1 });
+    assert.deepEqual((await w1.pool.query("SELECT host FROM hosts WHERE wanted_by = 'w2'")).rows, [{ host: 'a.test' }]);
     const yielded = await w1.claim('a.test', 5, lease('w1'));
-    assert.deepEqual(yielded.entries, [], 'no more claims on a host being given up');
+    assert.deepEqual(yielded.entries, [], 'no more claims on a host being given away');
+    assert.equal(yielded.yielded, true);
     assert.deepEqual((await w2.renew(lease('w2'))).filter((h) => h.offered), [], 'not let go yet: w1 holds a claim there');
-    // w1 still holds a.test's first claim: the write of it lets the host go (work is still queued there),
-    // and w2 learns it from its next write or heartbeat instead of asking again.
+    // The write of a.test's claimed page lets the host go (work is still queued there); w2 learns it from
+    // its next write or heartbeat, and takes it. Its write also takes free hosts up to its share: d.test.
     await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(first.get('a')!)], skipped: [], requests: 1 });
-    assert.deepEqual((await w2.write({ runId: run.id, owner: 'w2', outcomes: [], skipped: [], requests: 0 })).offered, ['a.test']);
-    assert.deepEqual((await w2.renew(lease('w2'))).filter((h) => h.offered).map((h) => h.host), ['a.test']);
-    assert.deepEqual((await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(first.get('b')!)], skipped: [], requests: 1 })).offered, [],
-      'a host with work and no want stays with its owner');
-    assert.equal((await w1.pool.query("SELECT owner FROM hosts WHERE host = 'b.test'")).rows[0].owner, 'w1');
-    const taken = await w2.claim('a.test', 5, lease('w2'));
-    assert.equal(taken.entries.length, 1, 'the worker that asked takes the host (w1 wrote the other page)');
-    // w1 (holding 2, b and c) asks for a.test back: w2 holds 1, so 2 >= 1 + 2 is false and w2 keeps it.
+    assert.deepEqual((await w2.write({ runId: run.id, owner: 'w2', outcomes: [], skipped: [], requests: 0 })).offered!.sort(), ['a.test', 'd.test']);
+    assert.deepEqual((await w2.renew(lease('w2'))).filter((h) => h.offered).map((h) => h.host).sort(), ['a.test', 'd.test']);
+    assert.equal((await w1.pool.query("SELECT owner FROM hosts WHERE host = 'b.test'")).rows[0].owner, 'w1', 'a host with work and not given stays with its owner');
+    assert.deepEqual((await w1.claim('a.test', 1, lease('w1'))).entries, [], 'a free host given to w2 is left to it');
+    assert.equal((await w2.claim('a.test', 5, lease('w2'))).entries.length, 1, 'w2 takes the host it was given');
+    // w1 now holds b and c, w2 holds a: a difference of one moves nothing back.
     t = Date.now();
     const again = await w1.claim('a.test', 5, lease('w1'));
     assert.deepEqual(again.entries, []);
-    assert.ok(again.busyUntil! >= t + 30_000, 'a worker the owner would not give the host to asks again when the lease would end');
+    assert.ok(again.busyUntil! >= t + 30_000);
     assert.deepEqual((await w2.claim('a.test', 5, lease('w2'))).busyUntil, undefined, 'w2 keeps claiming it');
   } finally {
     await close();
@@ -323,38 +324,63 @@ test('balancing: a free host a write queues work on is reserved for the writer b
 });
 
 
-test('an idle worker refused a host "until its lease ends" asks again as soon as balancing would give it the host', { skip }, async () => {
+test('balancing: free hosts are handed out, not raced for: each worker loads its own share of them, reserved', { skip }, async () => {
   const { w1, w2, url, close } = await two();
   const w3 = await PostgresBackend.open(url);
   try {
     await w3.openRun({ optionsJson: '{}', owner: 'w3' });
-    await w1.enqueue([item('1'), item('2'), item('3')]);
-    assert.equal((await w1.claim('a.test', 1, lease('w1'))).entries.length, 1);
+    const hosts = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'].map((h) => `${h}.test`);
+    await w1.enqueue(hosts.flatMap((h) => [item('1', h), item('2', h)]));
+    // Three live workers, nine free hosts: a share of three each. Each load names three hosts no other
+    // load named (before, each named all nine, and the workers raced for each).
+    const loads = [];
+    for (const [w, owner] of [[w1, 'w1'], [w2, 'w2'], [w3, 'w3']] as const) loads.push([...(await w.queuedByHost(owner)).keys()]);
+    assert.deepEqual(loads.map((l) => l.length), [3, 3, 3]);
+    assert.deepEqual(loads.flat().sort(), hosts, 'every free host to one worker');
+    // Loading again names the same hosts (the reservation stands), and a reserved host is left to its worker.
+    assert.deepEqual([...(await w2.queuedByHost('w2')).keys()], loads[1]);
+    const t = Date.now();
+    const refused = await w1.claim(loads[1][0], 5, lease('w1'));
+    assert.deepEqual(refused.entries, []);
+    assert.ok(refused.busyUntil! >= t + 5_000, 'w1 waits for the reservation to run out');
+    assert.equal((await w2.claim(loads[1][0], 1, lease('w2'))).entries.length, 1, 'w2 takes it');
+    // Holding a host of its three (work still queued there), w2 loads the same three again, not a fourth.
+    assert.deepEqual([...(await w2.queuedByHost('w2')).keys()].sort(), [...loads[1]].sort());
+  } finally {
+    await w3.close();
+    await close();
+  }
+});
+
+
+test('an idle worker learns of a host given to it by its next load, and claims it', { skip }, async () => {
+  const { w1, w2, run, close } = await two();
+  try {
+    await w1.enqueue(['a', 'b', 'c', 'd'].flatMap((h) => [item('1', `${h}.test`), item('2', `${h}.test`)]));
+    const first = new Map<string, FrontierEntry>();
+    for (const h of ['a', 'b', 'c', 'd']) first.set(h, (await w1.claim(`${h}.test`, 1, lease('w1'))).entries[0]);
     let changed = () => {};
     const frontier = new Frontier(w2, { limits: { perHost: 1, delayMs: 0, maxCrawlDelayMs: 30_000, maxPagesPerHost: 0 }, claimSize: 8, owner: 'w2' },
       () => changed());
     const settle = () => new Promise<void>((r) => { changed = r; });
-    // w2 learns of a.test (a write's link): w1 holds it and would not give up its only host, so w2 is
-    // told to come back when w1's lease would end (a minute).
-    frontier.added(new Map([['a.test', 1]]));
-    let settled = settle();
+    // w2 has nothing to claim: every host is w1's.
+    assert.equal(await frontier.othersBusy(Date.now()), true);
+    assert.equal(frontier.empty(), true);
+    // w1 (4 hosts, a share of 2) writes a.test's page: it names w2 for a.test and b.test, and lets a.test
+    // go at once (nothing of it claimed any more); b.test goes when its page is written.
+    await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(first.get('a')!)], skipped: [], requests: 1 });
+    assert.deepEqual((await w1.pool.query("SELECT host, owner FROM hosts WHERE wanted_by = 'w2' ORDER BY host")).rows,
+      [{ host: 'a.test', owner: null }, { host: 'b.test', owner: 'w1' }]);
+    // w2's next load (an idle worker's, every 2 s) names a.test, and w2 claims it.
+    await new Promise((r) => setTimeout(r, 2_100));
+    assert.equal(await frontier.othersBusy(Date.now()), true);
+    const settled = settle();
     assert.equal(frontier.next(Date.now()).kind, 'wait');
     await settled;
-    assert.ok(frontier.host('a.test').claimAfter > Date.now() + 30_000);
-    // w1 takes five more hosts: it now holds six, three times the fair share of three workers, once
-    // w2 recounts the share (every 5 s).
-    await w1.enqueue(['b', 'c', 'd', 'e', 'f'].flatMap((h) => [item('1', `${h}.test`), item('2', `${h}.test`)]));
-    for (const h of ['b', 'c', 'd', 'e', 'f']) assert.equal((await w1.claim(`${h}.test`, 1, lease('w1'))).entries.length, 1);
-    await new Promise((r) => setTimeout(r, 5_100));
-    // Idle, w2 asks what it may claim: a.test is among the hosts worth asking for now, and it asks at once.
-    assert.equal(await frontier.othersBusy(Date.now()), true);
-    settled = settle();
-    frontier.next(Date.now());
-    await settled;
-    const want = await w1.pool.query("SELECT wanted_by FROM hosts WHERE host = 'a.test'");
-    assert.equal(want.rows[0].wanted_by, 'w2', 'w2 asked for a.test again without waiting for the lease');
+    const next = frontier.next(Date.now());
+    assert.equal(next.kind, 'entry');
+    assert.equal(next.kind === 'entry' && next.entry.url, 'http://a.test/2');
   } finally {
-    await w3.close();
     await close();
   }
 });

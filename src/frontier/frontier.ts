@@ -45,7 +45,13 @@ export class Frontier implements CrawlFrontier {
   failure: unknown = null;
   private claims = 0;
   /** Hosts waiting for a claim slot (they keep `claiming` set, so the scheduler does not pick them again). */
-  private readonly claimQueue: HostState[] = [];
+  /**
+   * Claims waiting for a slot: refills of hosts this worker fetches from first, then first claims of
+   * hosts new to it (a seeding worker knows every seed host: their first claims, thousands, queued
+   * ahead of its own hosts' refills and starved them; it fetched a fifth of the others' pages).
+   */
+  private readonly refills: HostState[] = [];
+  private readonly firsts: HostState[] = [];
   private lastPending = 0;
   private lastRenew = Date.now();
   private lastExpiry = Date.now();
@@ -67,9 +73,9 @@ export class Frontier implements CrawlFrontier {
   }
 
   /**
-   * Learns which hosts have queued work (at the start, and while idle in a shared run), and asks for
-   * them now whatever an earlier answer said: the backend names only hosts worth asking for now (a
-   * refusal "until its lease ends" kept an idle worker from asking when balancing would give it the host).
+   * Learns which hosts have queued work (at the start, and while idle in a shared run), and claims
+   * them now whatever an earlier answer said: the backend names only hosts this worker may claim now
+   * (in a shared run: its own, and free ones reserved or given to it).
    */
   async load(): Promise<void> {
     const hosts = await this.queue.queuedByHost(this.o.owner);
@@ -98,12 +104,12 @@ export class Frontier implements CrawlFrontier {
 
   /** Claims are under way (their answers may bring work). */
   get claiming(): boolean {
-    return this.claims > 0 || this.claimQueue.length > 0;
+    return this.claims > 0 || this.refills.length > 0 || this.firsts.length > 0;
   }
 
   /** A stop: claims waiting for a slot are not started (those under way finish). */
   dropQueuedClaims(): void {
-    for (const h of this.claimQueue.splice(0)) h.claiming = false;
+    for (const h of [...this.refills.splice(0), ...this.firsts.splice(0)]) h.claiming = false;
   }
 
   // CrawlFrontier: the loop's counts and the pacing decisions, handed to the scheduler as they are
@@ -181,9 +187,8 @@ export class Frontier implements CrawlFrontier {
   /**
    * Shared runs (several workers): whether this worker should wait rather than end — other workers
    * still hold live claims (their pages may link to more), or the run has queued entries this worker
-   * may claim. Either way it learns what it may claim or ask for: hosts with queued work, and hosts
-   * others hold that balancing may give it (an owner may hold every entry of its hosts claimed, and
-   * idle workers then sat out the rest of the run: 4 workers, 12 hosts, one kept 8 of them).
+   * may claim. Either way it learns what it may claim: its hosts with queued work, and free hosts
+   * reserved or given to it.
    * Asks the backend at most every PENDING_EVERY_MS.
    */
   async othersBusy(now: number): Promise<boolean> {
@@ -235,7 +240,7 @@ export class Frontier implements CrawlFrontier {
    * of hosts would otherwise send a claim for each at once (a transaction each on PostgreSQL).
    */
   private claim(h: HostState): void {
-    if (this.claims >= MAX_CLAIMS) { this.claimQueue.push(h); return; }
+    if (this.claims >= MAX_CLAIMS) { (h.started > 0 ? this.refills : this.firsts).push(h); return; }
     this.claims++;
     const sent = performance.now();
     const settle = this.queue.claim(h.host, this.o.claimSize, this.lease())
@@ -245,10 +250,10 @@ export class Frontier implements CrawlFrontier {
           h.leaseDeadline = sent + c.hostLeaseMs - margin(c.hostLeaseMs);
         }
         if (c.pacing) this.scheduler.applyPacing(h, c.pacing);
-        this.scheduler.claimed(h, c.entries, c.remaining);
+        this.scheduler.claimed(h, c.entries, c.theirs ? 0 : c.remaining); // another worker's: forgotten until the backend names it
         if (c.busyUntil !== undefined) h.claimAfter = c.busyUntil;
         if (c.yielded && h.buffer.length) {
-          // Another worker asked for the host: what is held here and not started goes back now.
+          // The host is being given to another worker: what is held here and not started goes back now.
           const back = h.buffer.splice(0);
           h.queued += back.length;
           this.background(this.queue.release(this.o.owner, back.map((e) => e.urlId)));
@@ -256,7 +261,7 @@ export class Frontier implements CrawlFrontier {
       }, (err) => { h.claiming = false; throw err; })
       .finally(() => {
         this.claims--;
-        const next = this.claimQueue.shift();
+        const next = this.refills.shift() ?? this.firsts.shift();
         if (next) this.claim(next);
       });
     this.background(settle);

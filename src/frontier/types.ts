@@ -98,11 +98,17 @@ export interface Claim {
    */
   hostLeaseMs?: number;
   /**
-   * Backends that balance hosts between workers: this worker is giving the host up to another that
-   * asked for it. The frontier gives back the entries it holds there and not yet started, so the host
-   * goes as soon as the fetches under way are written.
+   * Backends that balance hosts between workers: this worker is giving the host up to another (it
+   * gave the host away). The frontier gives back the entries it holds there and not yet started, so
+   * the host goes as soon as the fetches under way are written.
    */
   yielded?: boolean;
+  /**
+   * Backends that balance hosts between workers: the host is another worker's (held, or free and
+   * reserved for it). The frontier forgets it until the backend names it again (a load, a write, an
+   * offer, an expired lease), rather than asking again at busyUntil.
+   */
+  theirs?: boolean;
 }
 
 /** A host's pacing state, carried from one worker to the next in shared runs. */

@@ -14,6 +14,7 @@ import type { VerdictStore } from '../types.js';
 import { loadVerdicts, saveVerdicts } from './verdicts.js';
 import { BadInputError } from '../../errors.js';
 import { FairShare, offeredTo, worthAsking } from './balance.js';
+import { Giver } from './give.js';
 import { recount } from './budget.js';
 import { beginWithLimits, NOW_ISO, NOW_MS } from './clock.js';
 import { inTx, migrate, openPool, pgError, reconnecting, RUN_LOCK, safeLocation } from './db.js';
@@ -42,7 +43,7 @@ export class PostgresBackend implements Backend {
 
   private constructor(readonly pool: pg.Pool, private readonly beat: pg.Pool, private readonly merger: SearchMerger, location: string) {
     this.location = location;
-    this.x = { pool, beat, location, runId: 0, delayMs: 0, maxPages: 0, maxPagesPerHost: 0, leaseMs: LEASE_MS, share: new FairShare(), begin: beginWithLimits(LEASE_MS) };
+    this.x = { pool, beat, location, runId: 0, delayMs: 0, maxPages: 0, maxPagesPerHost: 0, leaseMs: LEASE_MS, share: new FairShare(), giver: new Giver(), begin: beginWithLimits(LEASE_MS) };
     this.queue = new PgQueue(this.x);
   }
 
@@ -202,9 +203,12 @@ export class PostgresBackend implements Backend {
     const next = this.writes.then(() => inTx(this.pool, this.location, async (c) => {
       const r = await writeBatch(c, batch, this.x);
       const queuedByHost = await worthAsking(c, this.x.runId, this.x.leaseMs, this.x.share, batch.owner, r.queuedByHost);
+      const { runId, leaseMs, share, giver } = this.x;
+      await giver.give(c, runId, leaseMs, share, batch.owner);
       // Only a run with other live workers has hosts to offer (the fair share is then finite; cached, no query).
-      const shared = (await this.x.share.get(c, this.x.runId, this.x.leaseMs)) !== Infinity;
-      return { ...r, queuedByHost, offered: shared ? await offeredTo(c, batch.owner) : [] };
+      if ((await share.get(c, runId, leaseMs)) === Infinity) return { ...r, queuedByHost, offered: [] };
+      const offered = new Set([...await offeredTo(c, batch.owner), ...await giver.topUp(c, runId, leaseMs, share, batch.owner)]);
+      return { ...r, queuedByHost, offered: [...offered] };
     }, this.x.begin));
     if (batch.outcomes.some((o) => o.content)) void next.then(() => this.merger.wrote(), () => {});
     this.writes = next.catch(() => {});

@@ -10,7 +10,7 @@
  */
 import type pg from 'pg';
 import { QUEUE_COUNT_CAP, type Claim, type FrontierEntry, type Lease, type UrlSource } from '../../frontier/types.js';
-import { leaveToWanter, recordWant, shouldYield, WANT_WINDOW_MS } from './balance.js';
+import { leaveToWanter, shouldYield, WANT_WINDOW_MS } from './balance.js';
 import { budgetLeft, spend } from './budget.js';
 import { fromNow, NOW_MS, toLocal } from './clock.js';
 import { releaseIdleHosts, type QueueContext } from './host-rows.js';
@@ -43,22 +43,22 @@ export async function claimHost(c: pg.PoolClient, x: QueueContext, host: string,
   const retry = async (ms: number) => ({ entries: [], remaining: await queued(), busyUntil: localNow + ms });
   const live = h.owner !== null && h.lease_until !== null && Number(h.lease_until) >= now;
   const share = await x.share.get(c, x.runId, x.leaseMs);
-  if (live && h.owner !== lease.owner) {
-    // Asking again soon only pays where the owner would give the host up (balance.ts): the owner lets
-    // go as soon as its claims there are written. Otherwise the asker waits for the owner's lease to
-    // run out (it is renewed while the owner lives): asking for every host held by another every few
-    // seconds was most of the database's transactions (1,000 hosts, 8 workers).
-    const soon = await recordWant(c, host, h, lease.owner, now, share);
-    return { entries: [], remaining: await queued(), busyUntil: local(Math.min(Number(h.lease_until) + 1, soon === null ? Infinity : now + soon)) };
-  }
+  // Another live owner's (theirs): nothing here for this worker until the backend names the host to it
+  // again: its owner gives it away when balancing needs it (./give.ts) and the worker it names is told;
+  // an owner that dies lets its lease run out (requeueExpired). busyUntil says when the lease would end.
+  // Asking again for hosts others held, or had reserved, was most of the claims that got nothing
+  // (1,000 hosts, 8 workers: the seeding worker knew every seed host).
+  if (live && h.owner !== lease.owner) return { entries: [], remaining: await queued(), busyUntil: local(Number(h.lease_until) + 1), theirs: true };
   if (live && await shouldYield(c, h, lease.owner, now, share)) {
     await releaseIdleHosts(c, [host], lease.owner); // now, or when its last claim here is written (write.ts)
-    return { ...await retry(WANT_WINDOW_MS), yielded: true }; // if the asker does not take it, the want runs out and the host is ours again
+    return { ...await retry(WANT_WINDOW_MS), yielded: true }; // if the worker it goes to does not take it, the want runs out and the host is ours again
   }
   // A grant: the host was free, another owner's lease ran out, or ours did (we may have stalled).
   const grant = !live;
   let back = 0;
-  if (grant && h.owner !== lease.owner && await leaveToWanter(c, h, lease.owner, now)) return retry(Number(h.wanted_at) + WANT_WINDOW_MS - now);
+  if (grant && h.owner !== lease.owner && await leaveToWanter(c, h, lease.owner, now)) {
+    return { ...await retry(Number(h.wanted_at) + WANT_WINDOW_MS - now), theirs: true }; // another worker's to take
+  }
   if (grant) {
     // The last owner's pace holds from when it let go (or its lease ran out), and no request starts
     // before the next start it recorded (a Retry-After) or its robots.txt retry time.

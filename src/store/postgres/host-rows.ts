@@ -4,6 +4,7 @@
  */
 import type pg from 'pg';
 import { WANTED_BY_OTHER, type FairShare } from './balance.js';
+import type { Giver } from './give.js';
 import { NOW_MS } from './clock.js';
 
 /** What the queue needs from the backend: its pools, its name for messages, the run's pacing. */
@@ -23,17 +24,19 @@ export interface QueueContext {
   leaseMs: number;
   /** The run's fair share of hosts per worker, recounted now and then (balance.ts). */
   share: FairShare;
+  /** This worker's balancing: the hosts it holds beyond its share, named for the workers below it (give.ts). */
+  giver: Giver;
   /** BEGIN with the session limits sized to the run's lease (clock.ts). */
   begin: string;
 }
 
 /**
  * Lets go of this owner's hosts where it holds no claim any more. With `done`, only hosts with
- * nothing queued, or that another worker asked for within the want window (balancing: the owner
+ * nothing queued, or given to another worker within the want window (balancing: the owner
  * stopped claiming there, and the host goes as soon as its last claims are written): a host with
  * work stays with its owner between claims (stable assignment; letting go after every batch made
  * hosts change owner 85 times in 195 s between two workers), and changes hands only when its owner
- * dies or balancing asks for it (balance.ts). The host rows are
+ * dies or balancing moves it (balance.ts, give.ts). The host rows are
  * locked first (in host order: no deadlocks), in a statement of their own: a claim of the same owner
  * that committed meanwhile is then visible to the check, which a single statement's snapshot would miss.
  */

@@ -11,7 +11,7 @@
  */
 import type pg from 'pg';
 import type { Claim, EnqueueItem, HostPacing, Lease, RenewedHost } from '../../frontier/types.js';
-import { hostsToAskFor, OFFERED, WANTED_BY_OTHER } from './balance.js';
+import { freeHostsFor, OFFERED, WANT_WINDOW_MS } from './balance.js';
 import { claimHost } from './claim.js';
 import { fromNow, NOW_ISO, NOW_MS } from './clock.js';
 import { giveBack, type RunBudgets } from './budget.js';
@@ -20,7 +20,6 @@ import { markQueued, releaseIdleHosts, type QueueContext } from './host-rows.js'
 
 export { markQueued, releaseIdleHosts, type QueueContext } from './host-rows.js';
 
-export { IDLE_WANT_RETRY_MS, WANT_RETRY_MS } from './balance.js';
 
 /** How many expired hosts one requeueExpired call takes back (the next call takes the rest). */
 const EXPIRED_BATCH = 1_000;
@@ -133,22 +132,21 @@ export class PgQueue {
 
   /**
    * Hosts with queued entries, up to QUEUED_HINT entries each (a claim answers the exact count). With
-   * `owner`, hosts another live worker holds are left out but for those balancing may give it
-   * (balance.ts, hostsToAskFor): a worker joining a run of 1,000 hosts asked for each at once, and
-   * was refused hundreds of times for the few it could get. Free hosts another worker reserved
-   * (a want within the window) are left to it.
+   * `owner` (shared runs): its own hosts, and the free hosts it may claim (balance.ts, freeHostsFor:
+   * those reserved or given to it, and its share of the rest, reserved now). Hosts another live worker
+   * holds are left out: their owner gives them away when balancing needs it (./give.ts).
    */
   async queuedByHost(owner?: string): Promise<Map<string, number>> {
-    const r = owner === undefined
-      ? await this.x.pool.query('SELECT host FROM hosts WHERE has_queue ORDER BY host LIMIT $1', [QUEUED_HOSTS])
-      : await this.x.pool.query(`SELECT host FROM hosts WHERE has_queue AND (owner IS NULL OR owner = $2 OR lease_until < ${NOW_MS})
-          AND NOT (owner IS NULL AND ${WANTED_BY_OTHER})
-          ORDER BY host LIMIT $1`, [QUEUED_HOSTS, owner]);
-    let hosts = r.rows.map((x) => x.host as string);
     const x = this.x;
-    // Hosts to ask for count as one entry at least: their owner may hold every entry claimed (it gives them back when it yields).
-    const asked = owner === undefined ? [] : await this.tx((c) => hostsToAskFor(c, x.runId, x.leaseMs, x.share, owner, hosts.length));
-    hosts.push(...asked);
+    let hosts: string[] = [];
+    if (owner === undefined) {
+      hosts = (await x.pool.query('SELECT host FROM hosts WHERE has_queue ORDER BY host LIMIT $1', [QUEUED_HOSTS])).rows.map((r) => r.host as string);
+    } else {
+      await this.tx(async (c) => {
+        const own = (await c.query('SELECT host FROM hosts WHERE has_queue AND owner = $1 ORDER BY host LIMIT $2', [owner, QUEUED_HOSTS])).rows;
+        hosts = [...own.map((r) => r.host as string), ...await freeHostsFor(c, x.runId, x.leaseMs, x.share, owner, QUEUED_HOSTS)];
+      });
+    }
     // has_queue can miss a host: a claim that counted its queue empty clears the flag while a write
     // of the same moment queues links there (the write's check saw the flag still set). So when no
     // flagged host is left, the queue itself is read, one index descent per host, and flags repaired.
@@ -163,7 +161,6 @@ export class PgQueue {
     // Counting costs an index probe per host (150 ms for 10,000 hosts): past COUNTED_HOSTS each is "at least one".
     if (hosts.length > COUNTED_HOSTS) return new Map(hosts.map((h) => [h, 1]));
     const counted = hosts.length ? await queuedOf(this.x.pool, 'SELECT unnest($1::text[]) AS host', [hosts]) : new Map<string, number>();
-    for (const h of asked) if (!counted.has(h)) counted.set(h, 1);
     return counted;
   }
 
@@ -219,6 +216,8 @@ export class PgQueue {
       const back = countHosts(r.rows);
       await markQueued(c, back.keys());
       const held = leaving ? (await c.query('SELECT host FROM hosts WHERE owner = $1', [owner])).rows.map((r) => r.host as string) : [];
+      // A leaving worker's reservations (and hosts given to it) go back to everyone at once, not after the want window.
+      if (leaving) await c.query('UPDATE hosts SET wanted_by = NULL WHERE wanted_by = $1', [owner]);
       await releaseIdleHosts(c, [...new Set([...back.keys(), ...held])], owner);
       await giveBack(c, this.x, back); // last: the run's counter row stays locked only to the commit
     });
@@ -247,11 +246,16 @@ export const ANY_CLAIMED = '(SELECT host FROM frontier WHERE state = 1 ORDER BY 
 
 /**
  * What the whole run still has at `now` (the caller's local time, ahead only in tests): queued
- * entries and live host leases (QueuePort.pending), as 1 or 0 (two index probes, no counting).
+ * entries and live host leases (QueuePort.pending), as 1 or 0 (index probes, no counting). A free
+ * host with work reserved for, or given to, a worker within the want window counts as leased: it is
+ * that worker's to take, and the others wait for it rather than end (a worker that left with a
+ * reservation standing made the next run's only worker see nothing it could claim, and finish).
  */
 export async function pending(pool: pg.Pool, now: number): Promise<{ queued: number; leased: number }> {
   const r = await pool.query(`SELECT (${ANY_QUEUED})::int AS queued,
-    (EXISTS (SELECT 1 FROM hosts WHERE owner IS NOT NULL AND lease_until >= ${NOW_MS} + $1))::int AS leased`, [fromNow(now)]);
+    (EXISTS (SELECT 1 FROM hosts WHERE owner IS NOT NULL AND lease_until >= ${NOW_MS} + $1)
+      OR EXISTS (SELECT 1 FROM hosts WHERE wanted_by IS NOT NULL AND wanted_at >= ${NOW_MS} + $1 - ${WANT_WINDOW_MS} AND has_queue))::int AS leased`,
+  [fromNow(now)]);
   return r.rows[0];
 }
 
