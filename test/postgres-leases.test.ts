@@ -353,6 +353,28 @@ test('balancing: free hosts are handed out, not raced for: each worker loads its
 });
 
 
+test('a host reserved for a worker that died keeps the run open: the others wait for the reservation, then take the host', { skip }, async () => {
+  const { w1, w2, url, close } = await two();
+  try {
+    await w1.enqueue([item('1', 'x.test'), item('2', 'x.test')]);
+    // w2 (one of two live workers, below its share) reserves x.test, then dies before claiming it.
+    assert.deepEqual([...(await w2.queuedByHost('w2')).keys()], ['x.test']);
+    const frontier = new Frontier(w1, { limits: { perHost: 1, delayMs: 0, maxCrawlDelayMs: 30_000, maxPagesPerHost: 0 }, claimSize: 8, owner: 'w1' }, () => {});
+    // w1, idle: nothing it may claim, no lease held, one host queued, reserved for w2. It waits (before,
+    // it ended the run with x.test's pages queued).
+    assert.equal(await frontier.othersBusy(Date.now()), true, 'the reservation counts as work another worker holds');
+    assert.equal(frontier.empty(), true);
+    // Once the reservation has run out (the want window, 10 s; moved back here), x.test is w1's to take.
+    const c = new (await import('pg')).default.Client(url);
+    await c.connect();
+    await c.query("UPDATE hosts SET wanted_at = wanted_at - 11000 WHERE host = 'x.test'");
+    await c.end();
+    assert.deepEqual([...(await w1.queuedByHost('w1')).keys()], ['x.test']);
+  } finally {
+    await close();
+  }
+});
+
 test('an idle worker learns of a host given to it by its next load, and claims it', { skip }, async () => {
   const { w1, w2, run, close } = await two();
   try {

@@ -44,9 +44,9 @@ export class Frontier implements CrawlFrontier {
   /** A failed backend call: the crawl stops with it. */
   failure: unknown = null;
   private claims = 0;
-  /** Hosts waiting for a claim slot (they keep `claiming` set, so the scheduler does not pick them again). */
   /**
-   * Claims waiting for a slot: refills of hosts this worker fetches from first, then first claims of
+   * Hosts waiting for a claim slot (they keep `claiming` set, so the scheduler does not pick them
+   * again): refills of hosts this worker fetches from first, then first claims of
    * hosts new to it (a seeding worker knows every seed host: their first claims, thousands, queued
    * ahead of its own hosts' refills and starved them; it fetched a fifth of the others' pages).
    */

@@ -153,7 +153,7 @@ export async function worthAsking(c: pg.PoolClient, runId: number, leaseMs: numb
   const free = rows.filter((x) => !x.live && x.owner !== owner);
   const out = new Map(queued);
   const holds = await heldBy(c, owner);
-  let room = fair - holds - await reservedFor(c, owner);
+  const room = fair - holds - await reservedFor(c, owner);
   // A free host is worth claiming only when reserved for the writer: the others are left to the
   // workers below their share (hundreds of workers' claims for hosts another had just taken, or had
   // locked at that moment, were most of the refused claims: 1,000 hosts, 8 workers).
@@ -164,7 +164,6 @@ export async function worthAsking(c: pg.PoolClient, runId: number, leaseMs: numb
         SELECT host FROM hosts WHERE host = ANY($1) AND (owner IS NULL OR lease_until < ${NOW_MS}) ORDER BY host FOR UPDATE SKIP LOCKED) f
       WHERE h.host = f.host RETURNING h.host`, [open, owner, holds]);
     for (const x of r.rows) out.set(x.host as string, queued.get(x.host as string)!);
-    room -= r.rows.length;
   }
   for (const x of held) out.delete(x.host); // its owner gives hosts away when balancing needs it (./give.ts): no asking
   return out;

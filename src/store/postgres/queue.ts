@@ -217,7 +217,10 @@ export class PgQueue {
       await markQueued(c, back.keys());
       const held = leaving ? (await c.query('SELECT host FROM hosts WHERE owner = $1', [owner])).rows.map((r) => r.host as string) : [];
       // A leaving worker's reservations (and hosts given to it) go back to everyone at once, not after the want window.
-      if (leaving) await c.query('UPDATE hosts SET wanted_by = NULL WHERE wanted_by = $1', [owner]);
+      if (leaving) {
+        await c.query(`UPDATE hosts SET wanted_by = NULL WHERE host IN (
+          SELECT host FROM hosts WHERE wanted_by = $1 ORDER BY host FOR UPDATE SKIP LOCKED)`, [owner]);
+      }
       await releaseIdleHosts(c, [...new Set([...back.keys(), ...held])], owner);
       await giveBack(c, this.x, back); // last: the run's counter row stays locked only to the commit
     });
@@ -248,8 +251,8 @@ export const ANY_CLAIMED = '(SELECT host FROM frontier WHERE state = 1 ORDER BY 
  * What the whole run still has at `now` (the caller's local time, ahead only in tests): queued
  * entries and live host leases (QueuePort.pending), as 1 or 0 (index probes, no counting). A free
  * host with work reserved for, or given to, a worker within the want window counts as leased: it is
- * that worker's to take, and the others wait for it rather than end (a worker that left with a
- * reservation standing made the next run's only worker see nothing it could claim, and finish).
+ * that worker's to take, and the others wait for it rather than end (when that worker died, the last
+ * one left saw nothing it could claim, and ended the run with work queued).
  */
 export async function pending(pool: pg.Pool, now: number): Promise<{ queued: number; leased: number }> {
   const r = await pool.query(`SELECT (${ANY_QUEUED})::int AS queued,
