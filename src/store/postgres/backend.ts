@@ -18,7 +18,7 @@ import { Giver } from './give.js';
 import { recount } from './budget.js';
 import { beginWithLimits, NOW_ISO, NOW_MS } from './clock.js';
 import { inTx, migrate, openPool, pgError, reconnecting, RUN_LOCK, safeLocation } from './db.js';
-import { ANY_CLAIMED, ANY_QUEUED, expireLeases, markQueued, pending, PgQueue, type QueueContext } from './queue.js';
+import { ANY_CLAIMED, ANY_QUEUED, expireLeases, markQueued, pending, PgQueue, releaseIdleHosts, type QueueContext } from './queue.js';
 import { SearchMerger } from './search-merge.js';
 import { seedsOf } from './seeding.js';
 import { writeBatch } from './write.js';
@@ -204,7 +204,7 @@ export class PostgresBackend implements Backend {
       const r = await writeBatch(c, batch, this.x);
       const queuedByHost = await worthAsking(c, this.x.runId, this.x.leaseMs, this.x.share, batch.owner, r.queuedByHost);
       const { runId, leaseMs, share, giver } = this.x;
-      await giver.give(c, runId, leaseMs, share, batch.owner);
+      await releaseIdleHosts(c, await giver.give(c, runId, leaseMs, share, batch.owner), batch.owner, true); // given: those with nothing claimed go at once
       // Only a run with other live workers has hosts to offer (the fair share is then finite; cached, no query).
       if ((await share.get(c, runId, leaseMs)) === Infinity) return { ...r, queuedByHost, offered: [] };
       const offered = new Set([...await offeredTo(c, batch.owner), ...await giver.topUp(c, runId, leaseMs, share, batch.owner)]);

@@ -13,7 +13,6 @@
 import type pg from 'pg';
 import { freeHostsFor, heldBy, WANT_WINDOW_MS, WANTED_BY_OTHER, type FairShare } from './balance.js';
 import { NOW_MS } from './clock.js';
-import { releaseIdleHosts } from './host-rows.js';
 
 /** How often an owner looks for hosts to give (each worker; when the fair share is recounted anyway). */
 const GIVE_EVERY_MS = 5_000;
@@ -56,6 +55,7 @@ export class Giver {
    * more than it (a few hosts over more workers than their share fits: 4 hosts, 3 workers settle at
    * 2 / 1 / 1, and no host moves back and forth for a difference of one). Hosts with queued work are
    * given first. At most every GIVE_EVERY_MS; the counts are index ranges of the hosts held and named.
+   * Answers the hosts given (the caller lets go at once of those where nothing is claimed any more).
    */
   async give(c: pg.PoolClient, runId: number, leaseMs: number, share: FairShare, owner: string): Promise<string[]> {
     const t = performance.now();
@@ -82,7 +82,6 @@ export class Giver {
     await c.query(`UPDATE hosts h SET wanted_by = v.w, wanted_at = ${NOW_MS}, wanted_holds = v.n
       FROM unnest($1::text[], $2::text[], $3::int[]) AS v(host, w, n) WHERE h.host = v.host AND h.owner = $4`,
     [hosts, to.slice(0, hosts.length), toHolds.slice(0, hosts.length), owner]);
-    await releaseIdleHosts(c, hosts, owner, true); // those with nothing of ours claimed go at once
     return hosts;
   }
 }
