@@ -18,6 +18,13 @@ const lease = (owner: string, ms = 60_000) => ({ owner, until: Date.now() + ms }
 /** Times cross the server's clock and back (ms apart on one machine): a few ms either way. */
 const SLACK = 50;
 
+/** Two queued pages on each of `hosts` (`a` → a.test). */
+const twoPagesOn = (hosts: string[]) => hosts.flatMap((h) => [item('1', `${h}.test`), item('2', `${h}.test`)]);
+
+/** A frontier of `owner` on a backend, one fetch per host, no delay. */
+const frontierOf = (port: QueuePort, owner: string, onChange: () => void = () => {}) =>
+  new Frontier(port, { limits: { perHost: 1, delayMs: 0, maxCrawlDelayMs: 30_000, maxPagesPerHost: 0 }, claimSize: 8, owner }, onChange);
+
 async function two(optionsJson = '{}') {
   const url = cluster!.newDatabase();
   const w1 = await PostgresBackend.open(url);
@@ -206,8 +213,7 @@ test('a stopping worker records its hosts\' pacing before it gives them back, ev
       savePacing: async (o, items) => { await new Promise((r) => setTimeout(r, 300)); await w1.savePacing(o, items); },
     };
     let changed = () => {};
-    const frontier = new Frontier(port, { limits: { perHost: 1, delayMs: 0, maxCrawlDelayMs: 30_000, maxPagesPerHost: 0 }, claimSize: 8, owner: 'w1' },
-      () => changed());
+    const frontier = frontierOf(port, 'w1', () => changed());
     await frontier.load();
     const settled = new Promise<void>((r) => { changed = r; });
     assert.equal(frontier.next(Date.now()).kind, 'wait', 'the claim is under way');
@@ -257,7 +263,7 @@ test('robots.txt retries go to the next owner of the same run, not to the next r
 test('balancing: an owner holding two more hosts than another worker gives it one: it claims there no more, lets go once its claim is written, and the other is told', { skip }, async () => {
   const { w1, w2, run, close } = await two();
   try {
-    await w1.enqueue(['a', 'b', 'c', 'd'].flatMap((h) => [item('1', `${h}.test`), item('2', `${h}.test`)]));
+    await w1.enqueue(twoPagesOn(['a', 'b', 'c', 'd']));
     const first = new Map<string, FrontierEntry>();
     for (const h of ['a', 'b', 'c']) {
       const c = await w1.claim(`${h}.test`, 1, lease('w1'));
@@ -302,7 +308,7 @@ test('balancing: a free host a write queues work on is reserved for the writer b
   const w3 = await PostgresBackend.open(url);
   try {
     await w3.openRun({ optionsJson: '{}', owner: 'w3' });
-    await w1.enqueue(['a', 'b', 'c', 'd', 'e', 'f'].flatMap((h) => [item('1', `${h}.test`), item('2', `${h}.test`)]));
+    await w1.enqueue(twoPagesOn(['a', 'b', 'c', 'd', 'e', 'f']));
     for (const h of ['a', 'b', 'c', 'd']) assert.equal((await w1.claim(`${h}.test`, 1, lease('w1'))).entries.length, 1);
     const e = (await w2.claim('e.test', 1, lease('w2'))).entries[0];
     const f = (await w3.claim('f.test', 1, lease('w3'))).entries[0];
@@ -354,21 +360,18 @@ test('balancing: free hosts are handed out, not raced for: each worker loads its
 
 
 test('a host reserved for a worker that died keeps the run open: the others wait for the reservation, then take the host', { skip }, async () => {
-  const { w1, w2, url, close } = await two();
+  const { w1, w2, close } = await two();
   try {
     await w1.enqueue([item('1', 'x.test'), item('2', 'x.test')]);
     // w2 (one of two live workers, below its share) reserves x.test, then dies before claiming it.
     assert.deepEqual([...(await w2.queuedByHost('w2')).keys()], ['x.test']);
-    const frontier = new Frontier(w1, { limits: { perHost: 1, delayMs: 0, maxCrawlDelayMs: 30_000, maxPagesPerHost: 0 }, claimSize: 8, owner: 'w1' }, () => {});
+    const frontier = frontierOf(w1, 'w1');
     // w1, idle: nothing it may claim, no lease held, one host queued, reserved for w2. It waits (before,
     // it ended the run with x.test's pages queued).
     assert.equal(await frontier.othersBusy(Date.now()), true, 'the reservation counts as work another worker holds');
     assert.equal(frontier.empty(), true);
     // Once the reservation has run out (the want window, 10 s; moved back here), x.test is w1's to take.
-    const c = new (await import('pg')).default.Client(url);
-    await c.connect();
-    await c.query("UPDATE hosts SET wanted_at = wanted_at - 11000 WHERE host = 'x.test'");
-    await c.end();
+    await w1.pool.query("UPDATE hosts SET wanted_at = wanted_at - 11000 WHERE host = 'x.test'");
     assert.deepEqual([...(await w1.queuedByHost('w1')).keys()], ['x.test']);
   } finally {
     await close();
@@ -378,12 +381,11 @@ test('a host reserved for a worker that died keeps the run open: the others wait
 test('an idle worker learns of a host given to it by its next load, and claims it', { skip }, async () => {
   const { w1, w2, run, close } = await two();
   try {
-    await w1.enqueue(['a', 'b', 'c', 'd'].flatMap((h) => [item('1', `${h}.test`), item('2', `${h}.test`)]));
+    await w1.enqueue(twoPagesOn(['a', 'b', 'c', 'd']));
     const first = new Map<string, FrontierEntry>();
     for (const h of ['a', 'b', 'c', 'd']) first.set(h, (await w1.claim(`${h}.test`, 1, lease('w1'))).entries[0]);
     let changed = () => {};
-    const frontier = new Frontier(w2, { limits: { perHost: 1, delayMs: 0, maxCrawlDelayMs: 30_000, maxPagesPerHost: 0 }, claimSize: 8, owner: 'w2' },
-      () => changed());
+    const frontier = frontierOf(w2, 'w2', () => changed());
     const settle = () => new Promise<void>((r) => { changed = r; });
     // w2 has nothing to claim: every host is w1's.
     assert.equal(await frontier.othersBusy(Date.now()), true);
