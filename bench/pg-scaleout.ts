@@ -5,7 +5,8 @@
  * `--quota` cores; PostgreSQL and the sites (the demo site, one server per host) do not. Steady-state
  * pages/s counts the requests the sites served from the moment every worker has written a page to
  * the last one; start-up (to the first request, and until every worker wrote) is reported apart;
- * CPU per page (start-up included) comes from each worker's cgroup (cpuacct). Writes bench/results/<date>-pg-scaleout.md.
+ * CPU per page (start-up included, and steady) comes from each worker's cgroup (cpuacct); the machine's busy share
+ * (/proc/stat) in the steady state tells a crawler cost from a saturated machine. Writes bench/results/<date>-pg-scaleout.md.
  * `--spread [--workers 8] [--hosts 1000] [--seconds 30]`: how evenly many hosts spread (see spread()).
  * SCALEOUT_TRACE=1 prints, every second, the pages served and each worker's pages and hosts held.
  */
@@ -56,8 +57,16 @@ function slice(name: string, cores: number): Slice | null {
   return null;
 }
 
+/** Busy and total CPU time of the whole machine so far (ms), from /proc/stat. */
+function machineMs(): { busy: number; total: number } {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const tick = 10; // USER_HZ = 100 on Linux
+  const idle = (f[3] + (f[4] ?? 0)) * tick, total = f.reduce((a, b) => a + b, 0) * tick;
+  return { busy: total - idle, total };
+}
+
 function start(args: string[], s: Slice | null): { child: ChildProcess; done: Promise<number | null>; t0: number } {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...(process.env.SCALEOUT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => { err += d; });
   s?.add(child.pid!);
@@ -66,7 +75,7 @@ function start(args: string[], s: Slice | null): { child: ChildProcess; done: Pr
 }
 
 async function one(workers: number, cores: number, hosts: number, pages: number): Promise<string> {
-  const cluster = (await pgCluster())!;
+  const cluster = (await pgCluster({ preload: 'pg_stat_statements' }))!;
   // The demo site (pages of realistic size and links), one server per host, as `--pg` uses.
   const sites = await Promise.all(Array.from({ length: hosts }, (_, i) => startSite({ pages: Math.ceil(pages / hosts), extras: false, seed: i + 1 })));
   const served = () => sites.reduce((n, x) => n + x.totalRequests, 0);
@@ -79,22 +88,29 @@ async function one(workers: number, cores: number, hosts: number, pages: number)
   const procs = [start(['--urls', seeds, '--db', db, ...flags], slices[0])];
   const c = new pg.Client(db);
   await c.connect();
+  await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
   const joined = async () => (await c.query('SELECT count(*)::int AS n FROM run_workers').catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n as number;
   while (await joined() < 1) await new Promise((r) => setTimeout(r, 20));
   for (let i = 1; i < workers; i++) procs.push(start(['worker', '--db', db, '--quiet', '--log-format', 'json'], slices[i]));
   // Steady state: from the moment every worker has written its first page to the last request served.
   let first = 0, allIn = 0, allInAt = 0, last = 0, lastAt = 0;
+  // CPU from the moment every worker wrote: the workers' cgroups, and the whole machine (PostgreSQL,
+  // the sites and this process are the rest), to tell a crawler cost from a saturated machine.
+  let cpuAtAllIn = 0, machineAtAllIn = { busy: 0, total: 0 }, machineAtLast = { busy: 0, total: 0 }, cpuAtLast = 0;
+  const workersCpu = () => slices.reduce((a, x) => a + (x?.cpuMs() ?? NaN), 0);
   let running = true;
   const sampler = (async () => {
     while (running) {
       const n = served(), t = performance.now();
       if (!first && n > 0) first = t;
-      if (n !== last) { last = n; lastAt = t; }
+      if (n !== last) { last = n; lastAt = t; if (allInAt) { machineAtLast = machineMs(); cpuAtLast = workersCpu(); } }
       if (process.env.SCALEOUT_TRACE && Math.floor(t / 1000) !== Math.floor((t - 50) / 1000)) {
         const w = (await c.query('SELECT pages::int AS p, (SELECT count(*) FROM hosts WHERE owner = r.owner)::int AS h FROM run_workers r ORDER BY joined_at')).rows;
         process.stderr.write(`t=${((t - t0) / 1000).toFixed(1)} served=${n} ${w.map((x) => `${x.p}p/${x.h}h`).join(' ')}\n`);
       }
-      if (!allInAt && (await c.query('SELECT count(*)::int AS n FROM run_workers WHERE pages > 0')).rows[0].n >= workers) { allInAt = t; allIn = n; }
+      if (!allInAt && (await c.query('SELECT count(*)::int AS n FROM run_workers WHERE pages > 0')).rows[0].n >= workers) {
+        allInAt = t; allIn = n; cpuAtAllIn = workersCpu(); machineAtAllIn = machineMs();
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
@@ -104,12 +120,20 @@ async function one(workers: number, cores: number, hosts: number, pages: number)
   const steady = allInAt && lastAt > allInAt ? (last - allIn) / ((lastAt - allInAt) / 1000) : NaN;
   const perWorker = (await c.query('SELECT pages::int AS pages FROM run_workers ORDER BY joined_at')).rows.map((r) => r.pages as number);
   const stored = (await c.query('SELECT count(*)::int AS n FROM pages WHERE status = 200')).rows[0].n as number;
-  const cpuMs = slices.reduce((a, x) => a + (x?.cpuMs() ?? NaN), 0);
+  const cpuMs = workersCpu();
+  // Statements per page over the whole run (every worker; the bench's own queries left out).
+  const stmts = (await c.query(`SELECT calls::int AS calls, left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS q FROM pg_stat_statements
+    WHERE query NOT LIKE '%run_workers WHERE pages > 0%' AND query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE 'SELECT count(*)::int AS n FROM run_workers' ORDER BY calls DESC`)).rows as { calls: number; q: string }[];
+  const perPage = stmts.reduce((a, x) => a + x.calls, 0) / stored;
+  if (process.env.SCALEOUT_TRACE) for (const x of stmts.slice(0, 25)) process.stderr.write(`${(x.calls / stored).toFixed(3).padStart(7)} ${x.q}\n`);
+  const steadyCpu = (cpuAtLast - cpuAtAllIn) / Math.max(1, last - allIn);
+  const wall = machineAtLast.total - machineAtAllIn.total, busy = machineAtLast.busy - machineAtAllIn.busy;
+  const rest = (busy - (cpuAtLast - cpuAtAllIn)) / Math.max(1, last - allIn);
   await c.end();
   await Promise.all(sites.map((x) => x.close()));
   slices.forEach((x) => x?.remove());
   fs.rmSync(path.dirname(seeds), { recursive: true, force: true });
-  return `| ${workers} | ${cores} | ${codes.join(',')} | ${stored} | ${steady.toFixed(1)} | ${((first - t0) / 1000).toFixed(2)} | ${((allInAt - t0) / 1000).toFixed(2)} | ${(cpuMs / stored).toFixed(2)} | ${perWorker.join(' / ')} |`;
+  return `| ${workers} | ${cores} | ${codes.join(',')} | ${stored} | ${steady.toFixed(1)} | ${((first - t0) / 1000).toFixed(2)} | ${((allInAt - t0) / 1000).toFixed(2)} | ${(cpuMs / stored).toFixed(2)} | ${steadyCpu.toFixed(2)} | ${(busy / Math.max(1, wall) * 100).toFixed(0)}% | ${rest.toFixed(2)} | ${perPage.toFixed(1)} | ${perWorker.join(' / ')} |`;
 }
 
 /**
@@ -187,8 +211,8 @@ export async function pgScaleoutBench(argv: string[]): Promise<void> {
     `# Shared run scale-out under equal CPU quotas — ${new Date().toISOString().slice(0, 10)}`, '',
     `${pages} pages over ${hosts} local hosts; each worker in a cgroup of ${cores} core; PostgreSQL and the site unlimited.`, '',
     machineDescription(ROOT), '',
-    '| workers | cores each | exit codes | pages | steady pages/s (every worker writing, to the last request) | s to first request | s until every worker wrote a page | worker CPU ms/page (start-up included) | pages per worker |',
-    '|---|---|---|---|---|---|---|---|---|', ...rows,
+    '| workers | cores each | exit codes | pages | steady pages/s (every worker writing, to the last request) | s to first request | s until every worker wrote a page | worker CPU ms/page (start-up included) | worker CPU ms/page, steady | machine busy, steady | other CPU ms/page, steady (PostgreSQL, sites, bench) | statements per page (BEGIN and COMMIT included) | pages per worker |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|', ...rows,
   ].join('\n');
   const out = path.join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-${opt('out', 'pg-scaleout')}.md`);
   fs.writeFileSync(out, report + '\n');

@@ -408,3 +408,26 @@ test('an idle worker learns of a host given to it by its next load, and claims i
     await close();
   }
 });
+
+test('balancing: a worker joining is seen by the next write of the owners, which give it hosts at once', { skip }, async () => {
+  const url = cluster!.newDatabase();
+  const w1 = await PostgresBackend.open(url);
+  const w2 = await PostgresBackend.open(url);
+  try {
+    const { run } = await w1.openRun({ optionsJson: '{}', owner: 'w1' });
+    await w1.enqueue(twoPagesOn(['a', 'b', 'c', 'd']));
+    const first = new Map<string, FrontierEntry>();
+    for (const h of ['a', 'b', 'c', 'd']) first.set(h, (await w1.claim(`${h}.test`, 1, lease('w1'))).entries[0]);
+    // Alone in the run, w1 gives nothing (no share to give above).
+    await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(first.get('a')!)], skipped: [], requests: 1 });
+    assert.equal((await w1.pool.query('SELECT count(*)::int AS n FROM hosts WHERE wanted_by IS NOT NULL')).rows[0].n, 0);
+    // w2 joins; w1's very next write (its share and gifts were counted a moment ago, and are recounted
+    // every 5 s otherwise) names w2 the next owner of two of its four hosts: the share of two workers.
+    await w2.openRun({ optionsJson: '{}', owner: 'w2' });
+    await w1.write({ runId: run.id, owner: 'w1', outcomes: [okOutcome(first.get('b')!)], skipped: [], requests: 1 });
+    assert.deepEqual((await w1.pool.query("SELECT host FROM hosts WHERE wanted_by = 'w2' ORDER BY host")).rows, [{ host: 'a.test' }, { host: 'b.test' }]);
+  } finally {
+    await w1.close();
+    await w2.close();
+  }
+});

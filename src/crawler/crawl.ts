@@ -28,8 +28,7 @@ import { openRun, type OpenedRun } from './run.js';
 import { scanSeedFile, type SeedScan } from '../frontier/seeds.js';
 import { seedFromSitemaps } from './sitemap-seeding.js';
 import type { CrawlHooks, RunSummary } from './types.js';
-import { findBrowser } from '../render/find-browser.js';
-import { RenderStage } from '../render/stage.js';
+import type { RenderStage } from '../render/stage.js';
 
 export { STOP_GRACE_MS } from './controller.js';
 
@@ -65,8 +64,11 @@ export async function runCrawl(opts: ResolvedOptions, hooks: CrawlHooks = {}, sc
   const rules = { stripParams: opts.stripParams };
   const seeds = normalizeSeeds(opts.seeds, rules);
   if (opts.urls && !scan) scan = await scanSeedFile(opts.urls, rules, opts.maxUrlLength);
-  // --render without a browser is bad input, told before anything is opened or fetched.
-  const browser = opts.render !== 'never' ? findBrowser(opts.browser) : undefined;
+  // --render without a browser is bad input, told before anything is opened or fetched. The render
+  // stage (Playwright: about a tenth of a worker's start-up CPU) loads only for a crawl that renders.
+  const rendering = opts.render !== 'never'
+    ? await Promise.all([import('../render/find-browser.js'), import('../render/stage.js')]) : undefined;
+  const browser = rendering?.[0].findBrowser(opts.browser);
   const owner = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const backend = await openBackend(hooks.backend ?? opts.db);
   let fetcher: UndiciFetcher | undefined;
@@ -82,8 +84,8 @@ export async function runCrawl(opts: ResolvedOptions, hooks: CrawlHooks = {}, sc
     pool = new ParsePool({ workers: opts.workers, parseTimeoutMs: opts.parseTimeoutMs, workerMemoryMb: opts.workerMemory, stripParams: opts.stripParams, extract: opts.extract ?? null,
       searchIndexer: backend.searchIndexer });
     return await drive(opts, hooks, backend, run, owner, { fetcher, pool, scope, rules }, (ctx) => {
-      if (!browser) return undefined;
-      render = new RenderStage(
+      if (!browser || !rendering) return undefined;
+      render = new rendering[1].RenderStage(
         { mode: opts.render, executable: browser, concurrency: opts.renderConcurrency, timeoutMs: opts.renderTimeoutMs, fetchTypes: opts.renderFetch },
         { fetcher: ctx.fetcher, gate: ctx.gate, scope: ctx.scope, frontier: ctx.frontier, limits: opts, verdicts: backend.verdicts, counted: () => ctx.outbox.request() });
       return render;

@@ -15,6 +15,12 @@ export const LEASE_MS = 30_000;
 export const RENEW_EVERY_MS = 5_000;
 /** How often an idle worker of a shared run asks whether the run still has work. */
 const PENDING_EVERY_MS = 2_000;
+/**
+ * A worker that joined a run and has fetched nothing yet asks more often, for its first JOINING_MS:
+ * the hosts the others give it wait for it to look (3 workers joining one: a second of 4 per host).
+ */
+const JOINING_PENDING_EVERY_MS = 500;
+const JOINING_MS = 15_000;
 /** Claims under way at once; more wait their turn. */
 export const MAX_CLAIMS = 8;
 
@@ -53,6 +59,7 @@ export class Frontier implements CrawlFrontier {
   private readonly refills: HostState[] = [];
   private readonly firsts: HostState[] = [];
   private lastPending = 0;
+  private readonly born = performance.now();
   private lastRenew = Date.now();
   private lastExpiry = Date.now();
   /** The savePacing call under way: one at a time, so an older state never lands after a newer one. */
@@ -193,7 +200,8 @@ export class Frontier implements CrawlFrontier {
    */
   async othersBusy(now: number): Promise<boolean> {
     if (!this.queue.pending) return false;
-    if (now - this.lastPending < PENDING_EVERY_MS) return true;
+    const joining = this.scheduler.started === 0 && performance.now() - this.born < JOINING_MS;
+    if (now - this.lastPending < (joining ? JOINING_PENDING_EVERY_MS : PENDING_EVERY_MS)) return true;
     this.lastPending = now;
     const p = await this.queue.pending(now);
     if (p.queued > 0 || p.leased > 0) await this.load();

@@ -201,7 +201,8 @@ export class PostgresBackend implements Backend {
    */
   write(batch: OutcomeBatch): Promise<WriteResult> {
     const next = this.writes.then(() => inTx(this.pool, this.location, async (c) => {
-      const r = await writeBatch(c, batch, this.x);
+      const { joined, ...r } = await writeBatch(c, batch, this.x);
+      this.x.share.joined(joined, this.x.giver); // a worker joined: recount the share and give now, not up to 10 s later
       const queuedByHost = await worthAsking(c, this.x.runId, this.x.leaseMs, this.x.share, batch.owner, r.queuedByHost);
       const { runId, leaseMs, share, giver } = this.x;
       await releaseIdleHosts(c, await giver.give(c, runId, leaseMs, share, batch.owner), batch.owner, true); // given: those with nothing claimed go at once

@@ -38,6 +38,19 @@ const SHARE_EVERY_MS = 5_000;
 export class FairShare {
   private value = Infinity;
   private at = -Infinity;
+  private seen = 0;
+
+  /**
+   * `n` workers have joined the run so far (the write counts them): when one more joined, the share
+   * is recounted at once and `giver` gives at once, rather than after up to SHARE_EVERY_MS and
+   * GIVE_EVERY_MS (3 workers joining one that held 12 hosts waited ~10 s for theirs).
+   */
+  joined(n: number, giver: { now(): void }): void {
+    if (n <= this.seen) return;
+    this.seen = n;
+    this.at = -Infinity;
+    giver.now();
+  }
 
   async get(c: pg.PoolClient, runId: number, leaseMs: number): Promise<number> {
     const t = performance.now();

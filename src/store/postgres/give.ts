@@ -35,6 +35,11 @@ export class Giver {
   private at = -Infinity;
   private toppedAt = -Infinity;
 
+  /** The next write looks for hosts to give (a worker joined the run). */
+  now(): void {
+    this.at = -Infinity;
+  }
+
   /**
    * The free hosts this worker may take now (balance.ts, freeHostsFor: reserved or given to it, and
    * its share of the rest, reserved now), at most every TOP_UP_EVERY_MS, for a worker of a shared run

@@ -24,7 +24,7 @@ const typeOf = (col: string) => TYPES[col] ?? 'text';
 
 type Row = Record<string, unknown>;
 
-export async function writeBatch(c: pg.PoolClient, batch: OutcomeBatch, budgets: RunBudgets): Promise<WriteResult> {
+export async function writeBatch(c: pg.PoolClient, batch: OutcomeBatch, budgets: RunBudgets): Promise<WriteResult & { joined: number }> {
   const rejected: number[] = [];
   const inc = emptyCounters();
   inc.requests = batch.requests;
@@ -78,17 +78,19 @@ export async function writeBatch(c: pg.PoolClient, batch: OutcomeBatch, budgets:
     [batch.runId, accepted.map((o) => o.entry.urlId), accepted.map((o) => o.change), accepted.map((o) => o.status),
       accepted.map((o) => o.errorCode), accepted.map((o) => o.fetchedAt)]);
   }
-  // Counters of this worker, as increments (summed over workers by the runs view).
-  await c.query(`INSERT INTO run_workers AS w (run_id, owner, joined_at, last_seen_at, pages, requests, new_pages, changed, unchanged, gone,
+  // Counters of this worker, as increments (summed over workers by the runs view); and how many
+  // workers ever joined the run (a primary-key range), so that a join is seen by the next write.
+  const w = await c.query(`INSERT INTO run_workers AS w (run_id, owner, joined_at, last_seen_at, pages, requests, new_pages, changed, unchanged, gone,
       redirects, errors, disallowed, skipped, bytes) VALUES ($1, $2, ${NOW_ISO}, ${NOW_ISO}, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
     ON CONFLICT (run_id, owner) DO UPDATE SET last_seen_at = ${NOW_ISO}, pages = w.pages + $3, requests = w.requests + $4,
       new_pages = w.new_pages + $5, changed = w.changed + $6, unchanged = w.unchanged + $7, gone = w.gone + $8,
-      redirects = w.redirects + $9, errors = w.errors + $10, disallowed = w.disallowed + $11, skipped = w.skipped + $12, bytes = w.bytes + $13`,
+      redirects = w.redirects + $9, errors = w.errors + $10, disallowed = w.disallowed + $11, skipped = w.skipped + $12, bytes = w.bytes + $13
+    RETURNING (SELECT count(*) FROM run_workers j WHERE j.run_id = $1)::int AS joined`,
   [batch.runId, batch.owner, inc.pages, inc.requests, inc.new, inc.changed, inc.unchanged, inc.gone, inc.redirects, inc.errors,
     inc.disallowed, inc.skipped, inc.bytes]);
   await releaseIdleHosts(c, [...hosts], batch.owner, true);
   await giveBack(c, budgets, skipped); // entries completed without a page leave the page budgets (last: the counter row is locked to the commit)
-  return { rejected, queuedByHost };
+  return { rejected, queuedByHost, joined: w.rows[0].joined as number };
 }
 
 function pageRow(o: PageOutcome, runId: number): Row {
