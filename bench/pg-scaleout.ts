@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --pg-scaleout [--workers 1,2,4] [--quota 0.2] [--hosts 12] [--pages 6000] [--out NAME]`:
+ * `npm run bench -- --pg-scaleout [--workers 1,2,4] [--quota 0.2] [--hosts 12] [--pages 6000] [--bin PATH] [--out NAME]`:
  * how a shared run scales with workers when each worker gets an equal slice of CPU. Each worker
  * process runs in a cgroup of its own (v1 `cpu.cfs_quota_us`, or v2 `cpu.max`; needs root) with
  * `--quota` cores; PostgreSQL and the sites (the demo site, one server per host) do not. Steady-state
@@ -8,7 +8,9 @@
  * CPU per page (start-up included, and steady) comes from each worker's cgroup (cpuacct); the machine's busy share
  * (/proc/stat) in the steady state tells a crawler cost from a saturated machine. Writes bench/results/<date>-pg-scaleout.md.
  * `--spread [--workers 8] [--hosts 1000] [--seconds 30]`: how evenly many hosts spread (see spread()).
- * SCALEOUT_TRACE=1 prints, every second, the pages served and each worker's pages and hosts held.
+ * SCALEOUT_TRACE=1 prints, every second, the pages served and each worker's pages and hosts held, and
+ * the statements run per page. SCALEOUT_NODE_ARGS adds node flags to every worker (`--cpu-prof`).
+ * `--bin` measures another checkout's bin/crawl.js (A/B).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,7 +23,8 @@ import { pgCluster } from '../test/helpers/pg.js';
 import { machineDescription } from './report.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'crawl.js');
+/** The crawl launcher measured: `--bin` names another checkout's for an A/B run. */
+let BIN = path.join(ROOT, 'bin', 'crawl.js');
 
 /** A CPU slice for one process: cgroup v1 (cpu + cpuacct hierarchies) or v2. */
 interface Slice { add(pid: number): void; cpuMs(): number; remove(): void }
@@ -193,10 +196,11 @@ async function spread(workers: number, hosts: number, seconds: number): Promise<
 
 export async function pgScaleoutBench(argv: string[]): Promise<void> {
   const opt = (name: string, d: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : d; };
+  if (argv.includes('--bin')) BIN = path.resolve(opt('bin', BIN));
   if (argv.includes('--spread')) {
     const line = await spread(Number(opt('workers', '8')), Number(opt('hosts', '1000')), Number(opt('seconds', '30')));
     const out = path.join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-${opt('out', 'pg-spread')}.md`);
-    fs.writeFileSync(out, `# Hosts over workers — ${new Date().toISOString().slice(0, 10)}\n\n${line}\n\n${machineDescription(ROOT)}\n`);
+    fs.writeFileSync(out, `# Hosts over workers — ${new Date().toISOString().slice(0, 10)}\n\n${line}\n\n${machineDescription(ROOT)}\n- Crawler: ${BIN}\n`);
     process.stdout.write(`${line}\nwritten to ${path.relative(ROOT, out)}\n`);
     return;
   }
@@ -210,7 +214,7 @@ export async function pgScaleoutBench(argv: string[]): Promise<void> {
   const report = [
     `# Shared run scale-out under equal CPU quotas — ${new Date().toISOString().slice(0, 10)}`, '',
     `${pages} pages over ${hosts} local hosts; each worker in a cgroup of ${cores} core; PostgreSQL and the site unlimited.`, '',
-    machineDescription(ROOT), '',
+    machineDescription(ROOT), `- Crawler: ${BIN}`, '',
     '| workers | cores each | exit codes | pages | steady pages/s (every worker writing, to the last request) | s to first request | s until every worker wrote a page | worker CPU ms/page (start-up included) | worker CPU ms/page, steady | machine busy, steady | other CPU ms/page, steady (PostgreSQL, sites, bench) | statements per page (BEGIN and COMMIT included) | pages per worker |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|', ...rows,
   ].join('\n');

