@@ -92,7 +92,7 @@ async function one(workers: number, cores: number, hosts: number, pages: number)
   const c = new pg.Client(db);
   await c.connect();
   await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-  await c.query('SELECT pg_stat_statements_reset()'); // the cluster serves every row of the table: count this one's alone
+  await c.query('SELECT pg_stat_statements_reset()'); // one cluster serves every setup of a series: count this one's alone
   const joined = async () => (await c.query('SELECT count(*)::int AS n FROM run_workers').catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n as number;
   while (await joined() < 1) await new Promise((r) => setTimeout(r, 20));
   for (let i = 1; i < workers; i++) procs.push(start(['worker', '--db', db, '--quiet', '--log-format', 'json'], slices[i]));
@@ -127,7 +127,7 @@ async function one(workers: number, cores: number, hosts: number, pages: number)
   const cpuMs = workersCpu();
   // Statements per page over the whole run (every worker; the bench's own queries left out).
   const stmts = (await c.query(`SELECT calls::int AS calls, left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS q FROM pg_stat_statements
-    WHERE query NOT LIKE '%run_workers WHERE pages > 0%' AND query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE 'SELECT count(*)::int AS n FROM run_workers' ORDER BY calls DESC`)).rows as { calls: number; q: string }[];
+    WHERE query NOT LIKE '%run_workers WHERE pages > $1%' AND query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE 'SELECT count(*)::int AS n FROM run_workers' ORDER BY calls DESC`)).rows as { calls: number; q: string }[];
   const perPage = stmts.reduce((a, x) => a + x.calls, 0) / stored;
   if (process.env.SCALEOUT_TRACE) for (const x of stmts.slice(0, 25)) process.stderr.write(`${(x.calls / stored).toFixed(3).padStart(7)} ${x.q}\n`);
   const steadyCpu = (cpuAtLast - cpuAtAllIn) / Math.max(1, last - allIn);
