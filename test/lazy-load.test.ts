@@ -1,7 +1,7 @@
 /**
- * What a process loads decides its start-up CPU, paid by every worker of a shared run (0.2 core each:
- * ~2 s of wall time before its first request) and by every cron run. Playwright, about a tenth of a
- * worker's start-up, loads only for a crawl that renders.
+ * What a process loads decides its start-up CPU, paid by every worker of a shared run and by every
+ * cron run. Playwright loads only for a crawl that renders: at 0.2 core, a worker's first request came
+ * 5.2–5.7 s after its start with it, 2.5–2.8 s without (bench/results/2026-12-07-session10-ab.md).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

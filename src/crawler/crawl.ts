@@ -65,7 +65,7 @@ export async function runCrawl(opts: ResolvedOptions, hooks: CrawlHooks = {}, sc
   const seeds = normalizeSeeds(opts.seeds, rules);
   if (opts.urls && !scan) scan = await scanSeedFile(opts.urls, rules, opts.maxUrlLength);
   // --render without a browser is bad input, told before anything is opened or fetched. The render
-  // stage (Playwright: about a tenth of a worker's start-up CPU) loads only for a crawl that renders.
+  // stage (Playwright) loads only for a crawl that renders: with it, half of a worker's start-up.
   const rendering = opts.render !== 'never'
     ? await Promise.all([import('../render/find-browser.js'), import('../render/stage.js')]) : undefined;
   const browser = rendering?.[0].findBrowser(opts.browser);
