@@ -31,7 +31,8 @@ const SHARE_EVERY_MS = 5_000;
 
 /**
  * The fair share: hosts with work in the run (held or queued) over its live workers (heartbeat younger than the lease),
- * rounded up; recounted every SHARE_EVERY_MS per worker (two index counts). With many hosts, wants
+ * rounded up; recounted every SHARE_EVERY_MS per worker (two index counts), and at the first write
+ * after a worker joins (joined). With many hosts, wants
  * alone moved them slowly. A worker below the share takes free hosts up to it, and an owner above
  * the share gives hosts to the workers below it (./give.ts).
  */
