@@ -1,10 +1,13 @@
 /**
- * `npm run bench -- --pg-scale [--urls 5000000] [--hosts 20000] [--pages 2000000] [--out NAME]`:
+ * `npm run bench -- --pg-scale [--urls 5000000] [--hosts 20000] [--pages 2000000] [--rounds 20] [--plans TEXT] [--out NAME]`:
  * the shared frontier's statements at scale. Builds a synthetic crawl in a throwaway PostgreSQL
  * cluster (URLs over hosts, part fetched with searchable text, part queued, 80,000 entries claimed by
  * 50 other owners over 1,000 hosts), then times what a worker does per claim, per write and on a
  * timer through the real backend (PostgresBackend), and has the server explain every statement it
- * ran (auto_explain with ANALYZE and BUFFERS): a Seq Scan on frontier, urls or pages is a failure.
+ * ran (auto_explain with ANALYZE and BUFFERS): a Seq Scan on frontier, urls or pages is a failure,
+ * and so is a join filter that removed over 10,000 rows (a cost that grows with a square). `--rounds`
+ * sets how many rounds of 32 claims and a write are timed (the worker holds 32 more hosts each
+ * round); `--plans TEXT` prints the plans of the statements containing TEXT.
  * Writes bench/results/<date>-pg-scale.md.
  */
 import fs from 'node:fs';
@@ -156,6 +159,9 @@ export async function pgScaleBench(argv: string[]): Promise<void> {
   const log = fs.readFileSync(logPath, 'utf8').slice(logStart);
   const plans = log.split(/\n(?=\S.*LOG:\s+duration:)/).filter((p) => p.includes('Query Text:'));
   const seq = plans.filter((p) => /Seq Scan on (frontier|urls|pages)\b/.test(p));
+  // A join that compares every row with every other (a nested loop over a rescanned subquery): its
+  // cost grows with the square of what it touches (the heartbeat's, before its InitPlan form).
+  const quadratic = plans.filter((p) => [...p.matchAll(/Rows Removed by Join Filter: (\d+)/g)].some((m) => Number(m[1]) > 10_000));
   const slow = plans.map((p) => ({ ms: Number(/duration: ([\d.]+) ms/.exec(p)?.[1] ?? 0), text: (/Query Text: ([^\n]*)/.exec(p)?.[1] ?? '').slice(0, 140) }))
     .sort((a, b) => b.ms - a.ms).slice(0, 12);
   // Server time per statement over the explained rounds: where a write's time goes.
@@ -175,15 +181,20 @@ export async function pgScaleBench(argv: string[]): Promise<void> {
     `${(OWNED_HOSTS * CLAIMS_PER_OWNED_HOST).toLocaleString('en')} entries claimed by ${OTHER_OWNERS} other owners over ${OWNED_HOSTS} hosts.\n\n${machineDescription(ROOT)}`, '',
     'Times are whole transactions measured by the worker (server time plus a loopback round trip per statement).', '',
     '| operation | n | p50 ms | p99 ms | max ms |', '|---|---|---|---|---|', ...rows, '',
-    `Statements explained by the server (auto_explain, ANALYZE, BUFFERS): ${plans.length}; with a Seq Scan on frontier, urls or pages: **${seq.length}**.`, '',
+    `Statements explained by the server (auto_explain, ANALYZE, BUFFERS): ${plans.length}; with a Seq Scan on frontier, urls or pages: **${seq.length}**;`,
+    `with a join filter that removed over 10,000 rows: **${quadratic.length}**.`, '',
     'Slowest statements of the explained rounds (server time with ANALYZE overhead):', '', '| ms | statement |', '|---|---|',
     ...slow.map((x) => `| ${x.ms.toFixed(1)} | \`${x.text.replace(/\|/g, '\\|')}\` |`), '',
     'Server time by statement over the explained rounds (with ANALYZE overhead):', '', '| total ms | calls | statement |', '|---|---|---|',
     ...totals.map(([text, x]) => `| ${x.ms.toFixed(1)} | ${x.n} | \`${text.replace(/\|/g, '\\|')}\` |`), '',
-    ...seq.slice(0, 5).map((p) => '```\n' + p.slice(0, 3000) + '\n```'),
+    ...[...seq, ...quadratic].slice(0, 5).map((p) => '```\n' + p.slice(0, 3000) + '\n```'),
+    // --plans TEXT: the full plans of the statements whose text contains TEXT (the slowest two).
+    ...(argv.includes('--plans') ? plans.filter((p) => (/Query Text: ([^\n]*)/.exec(p)?.[1] ?? '').includes(argv[argv.indexOf('--plans') + 1]))
+      .sort((a, b) => Number(/duration: ([\d.]+) ms/.exec(b)?.[1] ?? 0) - Number(/duration: ([\d.]+) ms/.exec(a)?.[1] ?? 0))
+      .slice(0, 2).map((p) => '```\n' + p.slice(0, 6000) + '\n```') : []),
   ].join('\n');
   const out = path.join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-${argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : 'pg-scale'}.md`);
   fs.writeFileSync(out, report + '\n');
   process.stdout.write(report + `\n\nwritten to ${path.relative(ROOT, out)}\n`);
-  if (seq.length) process.exitCode = 1;
+  if (seq.length || quadratic.length) process.exitCode = 1;
 }

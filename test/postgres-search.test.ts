@@ -10,7 +10,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { crawl } from '../src/index.js';
-import { tsvectorArray, tsvectorBinary, tsvectorLiteral } from '../src/store/postgres/search-terms.js';
+import { tsvectorBinary, tsvectorLiteral } from '../src/store/postgres/search-terms.js';
+import { binaryArray } from '../src/store/postgres/binary-array.js';
 import { PostgresBackend } from '../src/store/postgres/backend.js';
 import { PG_MIGRATIONS } from '../src/store/postgres/schema.js';
 import { tsqueryOf } from '../src/store/postgres/tsquery.js';
@@ -98,10 +99,10 @@ test('the binary tsvector the crawler sends is the one its input syntax gives, w
   try {
     const bin = cases.map(([t, x]) => tsvectorBinary(t, x));
     const r = await c.query('SELECT (t.v)::text AS b, ($2::text[])[t.i]::tsvector::text AS l FROM unnest($1::tsvector[]) WITH ORDINALITY AS t(v, i)',
-      [tsvectorArray(bin), cases.map(([t, x]) => tsvectorLiteral(t, x))]);
+      [binaryArray('tsvector', bin), cases.map(([t, x]) => tsvectorLiteral(t, x))]);
     assert.equal(r.rows.length, cases.length);
     r.rows.forEach((row, i) => assert.ok(row.b === row.l, `case ${i}: binary ${String(row.b).slice(0, 120)} … literal ${String(row.l).slice(0, 120)}`));
-    const nulls = await c.query('SELECT count(*)::int AS n, count(v)::int AS v FROM unnest($1::tsvector[]) AS t(v)', [tsvectorArray([bin[0], null])]);
+    const nulls = await c.query('SELECT count(*)::int AS n, count(v)::int AS v FROM unnest($1::tsvector[]) AS t(v)', [binaryArray('tsvector', [bin[0], null])]);
     assert.deepEqual(nulls.rows[0], { n: 2, v: 1 });
   } finally {
     await c.end();

@@ -30,13 +30,16 @@ export async function claimHost(c: pg.PoolClient, x: QueueContext, host: string,
   const leaseMs = Math.max(1, fromNow(lease.until, localNow));
   const queued = async () => (await c.query('SELECT count(*)::int AS n FROM (SELECT 1 FROM frontier WHERE host = $1 AND state = 0 LIMIT $2) q',
     [host, QUEUE_COUNT_CAP])).rows[0].n as number;
-  await c.query('INSERT INTO hosts (host) VALUES ($1) ON CONFLICT DO NOTHING', [host]);
   // SKIP LOCKED: a claim never queues behind another transaction on the host (a heartbeat, another
   // worker's claim, a worker stopped mid-transaction): it asks again shortly instead.
-  const h = (await c.query(`SELECT owner, lease_until, released_at, next_at, crawl_delay_ms, backoff_ms, wanted_at, wanted_by, wanted_holds,
+  const read = async () => (await c.query(`SELECT owner, lease_until, released_at, next_at, crawl_delay_ms, backoff_ms, wanted_at, wanted_by, wanted_holds,
       CASE WHEN robots_run = $2 THEN robots_retry_at END AS robots_retry_at, CASE WHEN robots_run = $2 THEN robots_failures END AS robots_failures,
       epoch, budget_run, budget_used, ${NOW_MS} AS now
     FROM hosts WHERE host = $1 FOR UPDATE SKIP LOCKED`, [host, x.runId])).rows[0] as HostRow | undefined;
+  let h = await read();
+  // No row: the host is new to the database (enqueue makes its row, so this is rare), or another
+  // transaction holds the row right now (then the insert does nothing, and the claim asks again soon).
+  if (!h && (await c.query('INSERT INTO hosts (host) VALUES ($1) ON CONFLICT DO NOTHING', [host])).rowCount) h = await read();
   if (!h) return { entries: [], remaining: await queued(), busyUntil: localNow + LOCKED_RETRY_MS };
   const now = Number(h.now);
   const local = (serverMs: number) => toLocal(serverMs, now, localNow);
@@ -78,13 +81,18 @@ export async function claimHost(c: pg.PoolClient, x: QueueContext, host: string,
     await spend(c, x, -back);
     return { entries: [], remaining: 0 }; // the run's budget is spent: nothing more to claim here
   }
+  // `before`: the host's queue as the statement found it (the picked entries still in it), counted up
+  // to the cap past what is taken: what stays queued comes with the entries, not from a statement of its own.
   let rows = (await c.query(`WITH picked AS (
       SELECT url_id FROM frontier WHERE host = $1 AND state = 0 ORDER BY depth, url_id LIMIT $2 FOR UPDATE),
     upd AS (UPDATE frontier f SET state = 1, owner = $3, epoch = $4 FROM picked WHERE f.url_id = picked.url_id
       RETURNING f.url_id, f.depth, f.source, f.redirect_from, f.hops)
-    SELECT upd.*, u.url, p.fetched_at, p.status, p.etag, p.last_modified, p.content_hash, p.last_ok_at, p.recrawl_interval_s, p.bytes
+    SELECT upd.*, u.url, p.fetched_at, p.status, p.etag, p.last_modified, p.content_hash, p.last_ok_at, p.recrawl_interval_s, p.bytes,
+      (SELECT count(*) FROM (SELECT 1 FROM frontier WHERE host = $1 AND state = 0 LIMIT $2 + $5) q)::int AS before
     FROM upd JOIN urls u ON u.id = upd.url_id LEFT JOIN pages p ON p.url_id = upd.url_id ORDER BY upd.depth, upd.url_id`,
-  [host, limit, lease.owner, epoch])).rows;
+  [host, limit, lease.owner, epoch, QUEUE_COUNT_CAP])).rows;
+  const before = rows.length ? Number(rows[0].before) : 0;
+  const taken = rows.length;
   // The run's budget counter, locked from here to the commit; claims over it (another worker spent the
   // same remainder a moment ago) go back to the queue at once.
   const over = await spend(c, x, rows.length - back);
@@ -92,7 +100,7 @@ export async function claimHost(c: pg.PoolClient, x: QueueContext, host: string,
     await c.query('UPDATE frontier SET state = 0, owner = NULL, epoch = NULL WHERE url_id = ANY($1)', [rows.slice(-over).map((r) => r.url_id)]);
     rows = rows.slice(0, -over);
   }
-  const remaining = await queued();
+  const remaining = taken ? Math.min(QUEUE_COUNT_CAP, before - rows.length) : await queued();
   // The host stays this owner's while it has work (a write lets go once nothing is claimed or queued
   // there; a release or balancing sooner). The lease only grows: a heartbeat's later expiry is kept.
   if (rows.length) {

@@ -16,10 +16,26 @@ import { claimHost } from './claim.js';
 import { fromNow, NOW_ISO, NOW_MS } from './clock.js';
 import { giveBack, type RunBudgets } from './budget.js';
 import { inTx } from './db.js';
+import { binaryArray } from './binary-array.js';
 import { markQueued, releaseIdleHosts, type QueueContext } from './host-rows.js';
 
 export { markQueued, releaseIdleHosts, type QueueContext } from './host-rows.js';
 
+
+/**
+ * The heartbeat's statement ($1 owner, $2 lease ms, $3 run). The owner's host rows are locked first,
+ * once, into an array (an InitPlan), and updated by their primary key. As `host IN (SELECT … FOR
+ * UPDATE SKIP LOCKED) AND owner = $1` it was planned, when the statistics did not know the owner yet
+ * (a new worker), as a nested loop that locked and sorted the owner's hosts again for every one of
+ * them: 240 ms for 1,280 hosts held, growing with their square (test/postgres-heartbeat-plan.test.ts).
+ * The rows are locked, so the owner cannot change before they are updated.
+ */
+export const RENEW = `WITH h AS (
+    UPDATE hosts SET lease_until = greatest(lease_until, ${NOW_MS} + $2) WHERE host = ANY(ARRAY(
+      SELECT host FROM hosts WHERE owner = $1 ORDER BY host FOR UPDATE SKIP LOCKED)) RETURNING host, has_queue),
+  w AS (UPDATE run_workers SET last_seen_at = ${NOW_ISO} WHERE (run_id, owner) IN (
+      SELECT run_id, owner FROM run_workers WHERE run_id = $3 AND owner = $1 FOR UPDATE SKIP LOCKED))
+  SELECT host, has_queue, false AS offered FROM h UNION ALL SELECT host, true, true FROM (${OFFERED}) o`;
 
 /** How many expired hosts one requeueExpired call takes back (the next call takes the rest). */
 const EXPIRED_BATCH = 1_000;
@@ -42,10 +58,10 @@ export async function urlIds(c: pg.PoolClient, items: { url: string; host: strin
   const list = [...uniq.values()].sort((a, b) => (a.url < b.url ? -1 : 1)); // one insert order for every worker
   const out = new Map<string, number>();
   if (!list.length) return out;
-  const urls = list.map((i) => i.url);
+  const urls = binaryArray('text', list.map((i) => i.url)); // sent twice below, encoded once
   await c.query(`INSERT INTO urls (url, host, first_seen_at, first_seen_run, sitemap_lastmod)
     SELECT u, h, $3, $4, m FROM unnest($1::text[], $2::text[], $5::text[]) AS t(u, h, m) ON CONFLICT (url) DO NOTHING`,
-  [urls, list.map((i) => i.host), new Date().toISOString(), runId || null, list.map((i) => i.lastmod ?? null)]);
+  [urls, binaryArray('text', list.map((i) => i.host)), new Date().toISOString(), runId || null, binaryArray('text', list.map((i) => i.lastmod ?? null))]);
   const lastmods = list.filter((i) => i.lastmod);
   if (lastmods.length) {
     await c.query('UPDATE urls SET sitemap_lastmod = t.m FROM unnest($1::text[], $2::text[]) AS t(u, m) WHERE urls.url = t.u',
@@ -71,8 +87,9 @@ export async function enqueueIds(c: pg.PoolClient, items: EnqueueItem[], ids: Ma
     SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::smallint[], $5::text[], $6::bigint[], $7::int[]) AS i(id)
     WHERE NOT EXISTS (SELECT 1 FROM frontier f WHERE f.url_id = i.id)
     ON CONFLICT (url_id) DO NOTHING RETURNING host`,
-  [rows.map((i) => ids.get(i.url)), rows.map((i) => i.host), rows.map((i) => i.depth), rows.map(() => 0), rows.map((i) => i.source),
-    rows.map((i) => i.redirectFrom ?? null), rows.map((i) => i.hops ?? 0)]);
+  [binaryArray('bigint', rows.map((i) => ids.get(i.url))), binaryArray('text', rows.map((i) => i.host)), binaryArray('int', rows.map((i) => i.depth)),
+    binaryArray('smallint', rows.map(() => 0)), binaryArray('text', rows.map((i) => i.source)),
+    binaryArray('bigint', rows.map((i) => i.redirectFrom ?? null)), binaryArray('int', rows.map((i) => i.hops ?? 0))]);
   for (const { host } of r.rows) out.set(host, (out.get(host) ?? 0) + 1);
   await markQueued(c, out.keys());
   // A URL found again on a shorter link path while still queued takes the smaller depth (and its
@@ -197,13 +214,7 @@ export class PgQueue {
    * their owners let go for this worker (balance.ts, OFFERED), to claim at once.
    */
   async renew(lease: Lease): Promise<RenewedHost[]> {
-    const ms = Math.max(1, fromNow(lease.until));
-    const r = await this.x.beat.query(`WITH h AS (
-        UPDATE hosts SET lease_until = greatest(lease_until, ${NOW_MS} + $2) WHERE host IN (
-          SELECT host FROM hosts WHERE owner = $1 ORDER BY host FOR UPDATE SKIP LOCKED) AND owner = $1 RETURNING host, has_queue),
-      w AS (UPDATE run_workers SET last_seen_at = ${NOW_ISO} WHERE (run_id, owner) IN (
-          SELECT run_id, owner FROM run_workers WHERE run_id = $3 AND owner = $1 FOR UPDATE SKIP LOCKED))
-      SELECT host, has_queue, false AS offered FROM h UNION ALL SELECT host, true, true FROM (${OFFERED}) o`, [lease.owner, ms, this.x.runId]);
+    const r = await this.x.beat.query(RENEW, [lease.owner, Math.max(1, fromNow(lease.until)), this.x.runId]);
     return r.rows.map((x) => ({ host: x.host as string, queued: x.has_queue as boolean, ...(x.offered ? { offered: true } : {}) }));
   }
 
@@ -218,8 +229,8 @@ export class PgQueue {
       const held = leaving ? (await c.query('SELECT host FROM hosts WHERE owner = $1', [owner])).rows.map((r) => r.host as string) : [];
       // A leaving worker's reservations (and hosts given to it) go back to everyone at once, not after the want window.
       if (leaving) {
-        await c.query(`UPDATE hosts SET wanted_by = NULL WHERE host IN (
-          SELECT host FROM hosts WHERE wanted_by = $1 ORDER BY host FOR UPDATE SKIP LOCKED)`, [owner]);
+        await c.query(`UPDATE hosts SET wanted_by = NULL WHERE host = ANY(ARRAY(
+          SELECT host FROM hosts WHERE wanted_by = $1 ORDER BY host FOR UPDATE SKIP LOCKED))`, [owner]);
       }
       await releaseIdleHosts(c, [...new Set([...back.keys(), ...held])], owner);
       await giveBack(c, this.x, back); // last: the run's counter row stays locked only to the commit

@@ -136,28 +136,3 @@ export function tsvectorBinary(title: string | null, text: string): Uint8Array {
   }
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
-
-/** The type OID of tsvector (fixed for built-in types). */
-const TSVECTOR_OID = 3614;
-
-/**
- * A tsvector[] parameter in the binary array format (array_recv), from tsvectorBinary values: sent
- * as a Buffer, node-postgres passes it in binary, and `$n::tsvector[]` reads it without parsing text.
- */
-export function tsvectorArray(items: readonly (Uint8Array | null)[]): Buffer {
-  let size = 20;
-  for (const v of items) size += 4 + (v ? v.byteLength : 0);
-  const out = Buffer.allocUnsafe(size);
-  let o = out.writeInt32BE(1, 0); // dimensions
-  o = out.writeInt32BE(items.some((v) => v === null) ? 1 : 0, o);
-  o = out.writeUInt32BE(TSVECTOR_OID, o);
-  o = out.writeInt32BE(items.length, o);
-  o = out.writeInt32BE(1, o); // lower bound
-  for (const v of items) {
-    if (v === null) { o = out.writeInt32BE(-1, o); continue; }
-    o = out.writeInt32BE(v.byteLength, o);
-    out.set(v, o);
-    o += v.byteLength;
-  }
-  return out;
-}
