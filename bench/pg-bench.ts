@@ -8,7 +8,8 @@
  * the most requests any one host had open at once, pages per worker and deadlocks. `--profile`
  * loads pg_stat_statements and adds, per PostgreSQL setup, the statements that took the server's
  * time and what the crawler's connections were doing. BENCH_LOGS=DIR keeps each crawl process's
- * stderr there (DIR/<pid>.log), for its summary line.
+ * stderr there (DIR/<pid>.log), for its summary line. BENCH_NODE_ARGS adds node flags to every crawl
+ * process (`--cpu-prof --cpu-prof-dir=DIR`).
  */
 import { spawn } from 'node:child_process';
 import pg from 'pg';
@@ -56,7 +57,8 @@ class PgCpu {
 
 function crawlProc(args: string[]): Promise<{ code: number | null; cpuMs: number }> {
   return new Promise((resolve) => {
-    const p = spawn('/usr/bin/time', ['-f', '%U %S', process.execPath, BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const p = spawn('/usr/bin/time', ['-f', '%U %S', process.execPath, ...nodeArgs, BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d) => { err += d; });
     p.on('close', (code) => {

@@ -9,7 +9,7 @@
  * (/proc/stat) in the steady state tells a crawler cost from a saturated machine. Writes bench/results/<date>-pg-scaleout.md.
  * `--spread [--workers 8] [--hosts 1000] [--seconds 30]`: how evenly many hosts spread (see spread()).
  * SCALEOUT_TRACE=1 prints, every second, the pages served and each worker's pages and hosts held, and
- * the statements run per page. SCALEOUT_NODE_ARGS adds node flags to every worker (`--cpu-prof`).
+ * the statements run per page. BENCH_NODE_ARGS adds node flags to every worker (`--cpu-prof`).
  * `--bin` measures another checkout's bin/crawl.js (A/B).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -69,7 +69,7 @@ function machineMs(): { busy: number; total: number } {
 }
 
 function start(args: string[], s: Slice | null): { child: ChildProcess; done: Promise<number | null>; t0: number } {
-  const child = spawn(process.execPath, [...(process.env.SCALEOUT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => { err += d; });
   s?.add(child.pid!);
