@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { crawl } from '../src/index.js';
-import { tsvectorBinary, tsvectorLiteral } from '../src/store/postgres/search-terms.js';
+import { searchWords, tsvectorBinary, tsvectorLiteral } from '../src/store/postgres/search-terms.js';
 import { binaryArray } from '../src/store/postgres/binary-array.js';
 import { PostgresBackend } from '../src/store/postgres/backend.js';
 import { PG_MIGRATIONS } from '../src/store/postgres/schema.js';
@@ -184,4 +184,22 @@ test('a v8 database is migrated: long pages get vectors whose phrases reach thei
   await c.end();
   assert.equal(r.rows[1].s, "'untouched'");
   assert.deepEqual(await search('"write-ahead log"', url), ['/long']);
+});
+
+test('a page is split into the words a query is split into, and every word keeps its position (ASCII and Unicode pages)', () => {
+  const texts = [
+    'Hello, World! x86-64 C++ e-mail: a.b@c.d 42nd_street "quoted" (paren) end.',
+    'trailing9', '9leading and\ttabs\nnewlines\u0000nul', '  ', 'ALL CAPS and MiXeD CaSe 0x1F',
+    'Café crème déjà vu, ÉCLAIRS; 日本語 and ｚ 𝒜lpha naïve', 'straße ǅ ß 1½ x²',
+  ];
+  for (const text of texts) {
+    const words = searchWords(text);
+    // 'word':1B,3B … : every word once, with as many positions as it occurs.
+    const vector = new Map(tsvectorLiteral(null, text).split(' ').filter(Boolean).map((e) => {
+      const [, w, list] = /^'(.*)':(.*)$/.exec(e)!;
+      return [w, list.split(',').map((p) => Number(p.slice(0, -1)))] as const;
+    }));
+    assert.deepEqual([...vector.keys()].sort(), [...new Set(words)].sort(), text);
+    words.forEach((w, i) => assert.ok(vector.get(w)!.includes(i + 1), `${text}: ${w} at ${i + 1}`));
+  }
 });
