@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --pg-scale [--urls 5000000] [--hosts 20000] [--pages 2000000] [--rounds 20] [--plans TEXT] [--out NAME]`:
+ * `npm run bench -- --pg-scale [--urls 5000000] [--hosts 20000] [--pages 2000000] [--rounds 20] [--plans TEXT] [--merge-between] [--out NAME]`:
  * the shared frontier's statements at scale. Builds a synthetic crawl in a throwaway PostgreSQL
  * cluster (URLs over hosts, part fetched with searchable text, part queued, 80,000 entries claimed by
  * 50 other owners over 1,000 hosts), then times what a worker does per claim, per write and on a
@@ -7,7 +7,8 @@
  * ran (auto_explain with ANALYZE and BUFFERS): a Seq Scan on frontier, urls or pages is a failure,
  * and so is a join filter that removed over 10,000 rows (a cost that grows with a square). `--rounds`
  * sets how many rounds of 32 claims and a write are timed (the worker holds 32 more hosts each
- * round); `--plans TEXT` prints the plans of the statements containing TEXT.
+ * round); `--plans TEXT` prints the plans of the statements containing TEXT; `--merge-between` runs
+ * the search index's merge between rounds instead of beside them (the writes' own times).
  * Writes bench/results/<date>-pg-scale.md.
  */
 import fs from 'node:fs';
@@ -17,6 +18,7 @@ import pg from 'pg';
 import type { FrontierEntry } from '../src/frontier/types.js';
 import { PostgresBackend } from '../src/store/postgres/backend.js';
 import searchVector from '../src/store/postgres/indexer.js';
+import { MERGE_LOCK } from '../src/store/postgres/search-merge.js';
 import type { PageOutcome } from '../src/store/types.js';
 import { pgCluster } from '../test/helpers/pg.js';
 import { machineDescription } from './report.js';
@@ -84,7 +86,7 @@ function outcome(e: FrontierEntry, n: number): PageOutcome {
 }
 
 /** What one worker does, through the real backend: claims, 256-page writes, heartbeats, expiry, pending, pacing, release. */
-async function workload(b: PostgresBackend, t: Timings, rounds: number, hosts: number): Promise<void> {
+async function workload(b: PostgresBackend, t: Timings, rounds: number, hosts: number, between?: () => Promise<unknown>): Promise<void> {
   const owner = 'bench-worker';
   const lease = () => ({ owner, until: Date.now() + 30_000 });
   let n = 0;
@@ -112,6 +114,7 @@ async function workload(b: PostgresBackend, t: Timings, rounds: number, hosts: n
       const host = `h${(k * 13 + r) % 200}.test`;
       return { url: `http://${host}/seen/${r}/${k}`, host, depth: 2, source: 'link' as const };
     })));
+    await between?.();
   }
 }
 
@@ -139,7 +142,13 @@ export async function pgScaleBench(argv: string[]): Promise<void> {
       await new Promise((r) => setTimeout(r, cleanEvery));
     }
   })();
-  await workload(b, t, rounds, hosts); // timed, without the explain overhead
+  // --merge-between: the search index's merge runs between rounds, untimed, rather than beside them
+  // (this session holds the workers' merge lock, so the backend's own merger skips its turns): the
+  // writes' times without the merge's CPU on the same cores.
+  const between = argv.includes('--merge-between');
+  if (between) await c.query('SELECT pg_advisory_lock($1)', [MERGE_LOCK]);
+  await workload(b, t, rounds, hosts, between ? () => c.query("SELECT gin_clean_pending_list('pages_search')") : undefined); // timed, without the explain overhead
+  if (between) await c.query('SELECT pg_advisory_unlock($1)', [MERGE_LOCK]);
   cleaning = false;
   await cleaner;
   // Then once more with every statement explained by the server (ANALYZE, BUFFERS) into its log.

@@ -3,7 +3,7 @@
  * a Buffer parameter in binary, so `$n::text[]` then takes the bytes as they are: no escaping of
  * every element on the crawler's side, and no parsing of the array's text form (quotes, backslashes,
  * braces, a character at a time) on the server's. A write batch carries its pages' text, links and
- * URLs this way (bench/results/2026-12-07-binary-arrays-ab.md).
+ * URLs this way (bench/results/2026-12-07-session11-ab.md).
  *
  * The element type must be the one the statement casts the parameter to (`$1::bigint[]` → 'bigint'):
  * the server refuses an array of another element type.

@@ -12,7 +12,7 @@ import type pg from 'pg';
 import { openPool } from './db.js';
 
 /** Advisory lock: one worker merges at a time (the others skip their turn). */
-const MERGE_LOCK = 7_340_004;
+export const MERGE_LOCK = 7_340_004;
 /** How often a worker that wrote pages merges the pending list. */
 const MERGE_EVERY_MS = 1_000;
 
