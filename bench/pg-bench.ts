@@ -18,7 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSite, type Site } from '../src/demo/site.js';
 import { pgCluster } from '../test/helpers/pg.js';
-import { machineDescription } from './report.js';
+import { benchNodeArgs, machineDescription } from './report.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The crawl launcher measured: `--bin` names another checkout's for an A/B run. */
@@ -57,8 +57,7 @@ class PgCpu {
 
 function crawlProc(args: string[]): Promise<{ code: number | null; cpuMs: number }> {
   return new Promise((resolve) => {
-    const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-    const p = spawn('/usr/bin/time', ['-f', '%U %S', process.execPath, ...nodeArgs, BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn('/usr/bin/time', ['-f', '%U %S', process.execPath, ...benchNodeArgs(), BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d) => { err += d; });
     p.on('close', (code) => {

@@ -20,7 +20,7 @@ import pg from 'pg';
 import { startSite } from '../src/demo/site.js';
 import { startMultiHostSite } from '../test/helpers/multi-host-site.js';
 import { pgCluster } from '../test/helpers/pg.js';
-import { machineDescription } from './report.js';
+import { benchNodeArgs, machineDescription } from './report.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The crawl launcher measured: `--bin` names another checkout's for an A/B run. */
@@ -69,7 +69,7 @@ function machineMs(): { busy: number; total: number } {
 }
 
 function start(args: string[], s: Slice | null): { child: ChildProcess; done: Promise<number | null>; t0: number } {
-  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...benchNodeArgs(), BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => { err += d; });
   s?.add(child.pid!);

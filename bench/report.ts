@@ -73,6 +73,11 @@ export function renderTable(rows: Row[]): string {
   return out;
 }
 
+/** Node flags for every crawl process a bench starts, from BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=DIR`). */
+export function benchNodeArgs(): string[] {
+  return process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+}
+
 /** Node version, CPU model, cores, memory, kernel, Crawlee version and our commit. */
 export function machineDescription(root: string): string {
   const cpus = os.cpus();

@@ -44,12 +44,12 @@ export async function writeBatch(c: pg.PoolClient, batch: OutcomeBatch, budgets:
     const held = await c.query('SELECT url_id, epoch FROM frontier WHERE url_id = ANY($1::bigint[]) AND owner = $2 AND state = 1 ORDER BY url_id FOR UPDATE',
       [ids, batch.owner]);
     const sent = new Set(all.map((e) => `${e.urlId}/${e.epoch ?? null}`));
-    const current = held.rows.filter((x) => sent.has(`${x.url_id}/${x.epoch === null ? null : Number(x.epoch)}`));
-    if (current.length) {
+    const current = new Map<number, number | null>(); // url_id -> epoch (int8 arrives as a number: db.ts)
+    for (const x of held.rows) if (sent.has(`${x.url_id}/${x.epoch}`)) current.set(x.url_id, x.epoch);
+    if (current.size) {
       const r = await c.query('UPDATE frontier SET state = 2, owner = NULL, epoch = NULL, lease_until = NULL WHERE url_id = ANY($1::bigint[]) RETURNING url_id, host',
-        [binaryArray('bigint', current.map((x) => x.url_id))]);
-      const epochOf = new Map(current.map((x) => [x.url_id as number, x.epoch === null ? null : Number(x.epoch)]));
-      for (const x of r.rows) { done.set(x.url_id, epochOf.get(x.url_id)!); hosts.add(x.host); }
+        [binaryArray('bigint', [...current.keys()])]);
+      for (const x of r.rows) { done.set(x.url_id, current.get(x.url_id) ?? null); hosts.add(x.host); }
     }
   }
   // Each completed entry is taken once: the same URL twice in a batch (claimed again after its lease
